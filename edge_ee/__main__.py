@@ -1,0 +1,3 @@
+from edge_ee.cli import main
+
+raise SystemExit(main())
