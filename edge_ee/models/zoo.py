@@ -69,7 +69,7 @@ def resnet8(input_shape, num_classes: int) -> MultiExitModel:
     backbone.add_module("classifier", classifier(64, num_classes))
     exits = {
         "stack1": HeadSpec(pool=2, conv_channels=32, conv_stride=2),
-        "stack2": HeadSpec(conv_channels=32, conv_stride=2),
+        "stack2": HeadSpec(conv_channels=16, conv_stride=2),
     }
     return attach_exits(backbone, exits, "classifier", input_shape, num_classes)
 
