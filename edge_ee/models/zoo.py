@@ -102,7 +102,7 @@ def mobilenet_vww(input_shape, num_classes: int) -> MultiExitModel:
                                                    conv_bn(cin, cout, 1, padding=0)))
         cin = cout
     backbone.add_module("classifier", classifier(cin, num_classes))
-    return attach_exits(backbone, {"ds5": HeadSpec(conv_channels=32, conv_stride=2)}, "classifier",
+    return attach_exits(backbone, {"ds5": HeadSpec(conv_channels=16, conv_stride=2)}, "classifier",
                         input_shape, num_classes)
 
 
