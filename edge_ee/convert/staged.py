@@ -201,7 +201,7 @@ def _run_worker(jobs: list[dict], work: Path, say: Progress, stage_module: dict,
         r = results.get(job["name"])
         if r is None:
             raise ConversionError(f"the onnx2tf worker stopped before {job['name']} (exit code {proc.returncode})",
-                                  f"see the log under {work}; convert with --keep-work to keep it")
+                                  "rerun with --keep-work DIR to keep the ONNX files and the converter's log")
         if not r["ok"]:
             raise _explain_failure(job, r, stage_module[job["name"]])
     return results
@@ -231,8 +231,11 @@ def _explain_failure(job: dict, r: dict, wrapper: torch.nn.Module) -> Conversion
                "linear, pooling, add, relu, reshape)")
         return _locate(ops[0], job, wrapper, fix)
     first = r["error"].strip().splitlines()[0] if r["error"].strip() else "unknown error"
-    return ConversionError(f"converting {_where(job)} to int8 TFLite failed: {first}",
-                           f"see {r['log']} (kept with --keep-work DIR); the stage must use ops TFLite runs in int8")
+    errors = [line.strip() for line in log.splitlines() if "error" in line.lower()][-2:]
+    return ConversionError(f"converting {_where(job)} to int8 TFLite failed: {first}"
+                           + (f" ({' | '.join(errors)})" if errors else ""),
+                           "rerun with --keep-work DIR to keep the ONNX files and the converter's log; the stage "
+                           "must use ops TFLite runs in int8")
 
 
 def bind_boundary(produced: Tensor, consumer: Path, k: int) -> dict:
@@ -396,9 +399,9 @@ def convert_model(model: MultiExitModel, model_name: str, class_names: list[str]
             manifest["conversion"]["seconds"] = round(time.perf_counter() - t_start, 2)
             write_manifest(tmp, manifest)
             Bundle.load(tmp)  # the contract check, before the bundle becomes visible
-        if keep_work:
-            shutil.copytree(work, keep_work, dirs_exist_ok=True)
     finally:
+        if keep_work:  # also after a failure: the ONNX files and the converter's logs explain it
+            shutil.copytree(work, keep_work, dirs_exist_ok=True)
         work_ctx.cleanup()
     bundle = Bundle.load(out_dir)
     say(f"bundle written to {out_dir} in {time.perf_counter() - t_start:.1f} s")
