@@ -47,6 +47,16 @@ def test_thresholds_given_at_run_time_decide(digits):
         assert runner.invocations == expected
 
 
+def test_a_new_measure_needs_its_own_thresholds(digits):
+    from edge_ee.errors import ConfigError
+
+    b, _ = digits
+    with pytest.raises(ConfigError, match="thresholds are for 'neglogpmax', not 'margin'"):
+        StagedRunner(b, make_engine("litert", b), measure="margin")
+    runner = StagedRunner(b, make_engine("litert", b), thresholds=[0.3], measure="margin")
+    assert runner.tests[0].measure == "margin"
+
+
 def test_exit_decision_is_the_integer_test_on_int8_logits(digits):
     b, s = digits
     runner = StagedRunner(b, make_engine("tflm", b))
