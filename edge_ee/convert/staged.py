@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -30,14 +31,15 @@ import torch
 
 from edge_ee.bundle import Bundle, ExitInfo, StageInfo, Tensor, sha256_file, write_manifest
 from edge_ee.checkpoint import load_checkpoint
-from edge_ee.convert.export import FullModel, NHWCStage, export_onnx, onnx_node_module
+from edge_ee.convert.common import DEFAULT_MEASURE, read_io, toolchain_versions
+from edge_ee.convert.export import FullModel, NHWCStage, export_onnx, onnx_modules_of_type
 from edge_ee.convert.recipe import Recipe, load_recipe, recipe_for
 from edge_ee.convert.tflite import TfliteGraph, check_full_int8, set_input_quantization
 from edge_ee.convert.verify import exit_report, quantize, run_chain, run_single
 from edge_ee.data import Dataset, Preprocess, load_dataset
 from edge_ee.errors import (ConfigError, ConversionError, DataError, EdgeEEError, QuantizationMismatch, ToolMissing,
                             UnsupportedOp)
-from edge_ee.exits import MEASURES, check_measure
+from edge_ee.exits import check_measure
 from edge_ee.io import atomic_dir, check_writable
 from edge_ee.macs import stage_macs
 from edge_ee.models import MultiExitModel
@@ -47,7 +49,6 @@ MAX_BOUNDARY_MISMATCH = 1e-3  # relative; beyond it the boundary would need real
 SEED = 0
 # Without thresholds from `edge-ee calibrate` or the command line, an early exit takes an input only when the
 # model is quite sure: the top class holds at least 90 % of the probability mass (or the equivalent per measure).
-DEFAULT_MEASURE = "neglogpmax"
 DEFAULT_THRESHOLDS = {"neglogpmax": -math.log(0.9), "margin": 0.2, "entropy": 0.3}
 DEFAULT_THRESHOLD_NOTE = ("conservative default (no calibration given): neglogpmax < -ln 0.9, i.e. exit when "
                           "p_max >= 0.9; margin < 0.2; entropy < 0.3 nats. Run `edge-ee calibrate` and pass "
@@ -112,20 +113,6 @@ def resolve_exits(num_exits: int, thresholds: Sequence[float] | None = None, mea
 
 # ---------------------------------------------------------------- helpers
 
-def _toolchain() -> dict:
-    from importlib.metadata import PackageNotFoundError, version
-
-    from edge_ee import __version__
-
-    out = {"edge_ee": __version__, "python": sys.version.split()[0]}
-    for pkg in ("torch", "onnx", "onnx2tf", "tensorflow", "ai-edge-litert", "numpy"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            out[pkg] = None
-    return out
-
-
 def _check_tools() -> None:
     import importlib.util
 
@@ -142,20 +129,6 @@ def _draw(ds: Dataset, split: str, n: int, what: str) -> tuple[np.ndarray, np.nd
         raise DataError(f"the {split} split of {ds.name} is empty: no {what} samples", "check the dataset files")
     idx = np.sort(np.random.default_rng(SEED).permutation(len(y))[:n])
     return x[idx], y[idx]
-
-
-def _tensor(detail: dict) -> Tensor:
-    scale, zp = detail["quantization"]
-    return Tensor(detail["name"], int(detail["index"]), tuple(int(d) for d in detail["shape"]),
-                  np.dtype(detail["dtype"]).name, float(scale), int(zp))
-
-
-def read_io(path: Path) -> tuple[list[Tensor], list[Tensor]]:
-    """Input and output tensors as the LiteRT interpreter reports them (index, name, shape, quantization)."""
-    from ai_edge_litert.interpreter import Interpreter
-
-    it = Interpreter(model_path=str(path))
-    return [_tensor(d) for d in it.get_input_details()], [_tensor(d) for d in it.get_output_details()]
 
 
 def _pick_outputs(outputs: list[Tensor], num_classes: int, feature_shape: tuple | None, where: str):
@@ -200,30 +173,63 @@ def _run_worker(jobs: list[dict], work: Path, say: Progress, stage_module: dict,
         r = results.get(job["name"])
         if r is None:
             raise ConversionError(f"the onnx2tf worker stopped before {job['name']} (exit code {proc.returncode})",
-                                  f"see the log under {work}; convert with --keep-work to keep it")
+                                  "rerun with --keep-work DIR to keep the ONNX files and the converter's log")
         if not r["ok"]:
             raise _explain_failure(job, r, stage_module[job["name"]])
     return results
 
 
-def _explain_failure(job: dict, r: dict, module: torch.nn.Module) -> ConversionError:
+def _where(job: dict) -> str:
+    return "the full model" if job["name"] == "full" else job["name"].replace("_", " ")
+
+
+def _locate(op: str, job: dict, wrapper: torch.nn.Module, fix: str | None) -> UnsupportedOp:
+    """UnsupportedOp naming the stage and the PyTorch module(s) that produced the ONNX op."""
+    modules = onnx_modules_of_type(Path(job["onnx"]), op, wrapper)
+    where = _where(job) + (f", module {', '.join(modules)}" if modules else "")
+    return UnsupportedOp(op, where, fix)
+
+
+_TF_OP = re.compile(r"'tf\.(\w+)' op is neither a custom op nor a flex op")
+_ONNX2TF_OP = re.compile(r"onnx_op_type:\s*(\w+)")
+
+
+def _explain_failure(job: dict, r: dict, wrapper: torch.nn.Module) -> ConversionError:
     log = Path(r["log"]).read_text(errors="replace") if Path(r["log"]).exists() else ""
-    op_type = op_name = None
-    for line in log.splitlines():
-        if "onnx_op_type:" in line:
-            op_type = line.split("onnx_op_type:")[1].split()[0]
-            if "onnx_op_name:" in line:
-                op_name = line.split("onnx_op_name:")[1].split()[0]
-    tail = [l.strip() for l in log.splitlines() if "ERROR" in l or "Error" in l][-3:]
-    if op_type:
-        mod = onnx_node_module(op_name or "", module)
-        where = job["name"] + (f", module {mod} ({type(dict(module.named_modules())[mod]).__name__})" if mod else "")
-        return UnsupportedOp(f"ONNX {op_type}" + (f" ({op_name})" if op_name else ""), where,
-                             "onnx2tf/TFLite cannot convert it to int8; replace the layer with standard ops "
-                             f"(log: {' | '.join(tail) or r['error']})")
-    return ConversionError(f"onnx2tf failed on {job['name']}: {r['error']}" + (f" ({' | '.join(tail)})" if tail else ""),
-                           "the stage must use ops TFLite can run in int8 (conv, depthwise conv, linear, pooling, "
-                           "add, relu, reshape)")
+    text = r["error"] + "\n" + log
+    ops = list(dict.fromkeys(_TF_OP.findall(text) or _ONNX2TF_OP.findall(text)))
+    if ops:
+        fix = ("TFLite has no int8 builtin for it; replace the layer with int8-friendly ops (conv, depthwise conv, "
+               "linear, pooling, add, relu, reshape)")
+        return _locate(ops[0], job, wrapper, fix)
+    first = r["error"].strip().splitlines()[0] if r["error"].strip() else "unknown error"
+    errors = [line.strip() for line in log.splitlines() if "error" in line.lower()][-2:]
+    return ConversionError(f"converting {_where(job)} to int8 TFLite failed: {first}"
+                           + (f" ({' | '.join(errors)})" if errors else ""),
+                           "rerun with --keep-work DIR to keep the ONNX files and the converter's log; the stage "
+                           "must use ops TFLite runs in int8")
+
+
+def bind_boundary(produced: Tensor, consumer: Path, k: int) -> dict:
+    """Gives stage k's input exactly the quantization of stage k-1's feature output (`produced`), so the int8
+    tensor passes unchanged. Independent calibration leaves them an ulp or two apart; more than 0.1 % (or another
+    zero point) would need real requantization and is refused."""
+    (consumed,), _ = read_io(consumer)
+    if consumed.shape != produced.shape or consumed.dtype != produced.dtype:
+        raise QuantizationMismatch(f"boundary stage {k - 1} -> {k}: stage {k - 1} produces {produced.dtype}"
+                                   f"{list(produced.shape)} but stage {k} takes {consumed.dtype}{list(consumed.shape)}",
+                                   "report this model: the stages were cut inconsistently")
+    rel = abs(consumed.scale - produced.scale) / produced.scale
+    if consumed.zero_point != produced.zero_point or rel > MAX_BOUNDARY_MISMATCH:
+        raise QuantizationMismatch(
+            f"boundary stage {k - 1} -> {k}: producer scale {produced.scale:.9g} zero point {produced.zero_point}, "
+            f"consumer {consumed.scale:.9g} / {consumed.zero_point} ({100 * rel:.3f} % apart; copying is allowed "
+            f"up to {100 * MAX_BOUNDARY_MISMATCH:.1f} %)",
+            "the stages were calibrated on different ranges: convert again with more --calibration-samples; "
+            "making them agree would need requantization")
+    patched = set_input_quantization(consumer, produced.scale, produced.zero_point)
+    return {"scale": produced.scale, "zero_point": produced.zero_point, "consumer_scale_before": consumed.scale,
+            "relative_difference": rel, "patched_tensors": patched}
 
 
 # ---------------------------------------------------------------- the conversion
@@ -308,26 +314,17 @@ def convert_model(model: MultiExitModel, model_name: str, class_names: list[str]
             for job in jobs:
                 dst = tmp / f"{job['name']}.tflite"
                 shutil.copyfile(results[job["name"]]["tflite"], dst)
-                check_full_int8(dst, f"{job['name']}.tflite", per_channel=recipe.quant_type == "per-channel")
+                try:
+                    check_full_int8(dst, f"{job['name']}.tflite", per_channel=recipe.quant_type == "per-channel")
+                except UnsupportedOp as e:
+                    raise _locate(e.op, job, modules[job["name"]], e.fix) from None
                 files[job["name"]] = dst
             # 4: bit-equal boundaries.
             boundaries = []
             for k in range(1, K):
                 _, prev_out = read_io(files[f"stage_{k - 1}"])
                 _, produced = _pick_outputs(prev_out, model.num_classes, feature_shapes[k - 1], f"stage {k - 1}")
-                (consumed,), _ = read_io(files[f"stage_{k}"])
-                rel = abs(consumed.scale - produced.scale) / produced.scale
-                if consumed.zero_point != produced.zero_point or rel > MAX_BOUNDARY_MISMATCH:
-                    raise QuantizationMismatch(
-                        f"boundary stage {k - 1} -> {k}: producer scale {produced.scale:.9g} zero point "
-                        f"{produced.zero_point}, consumer {consumed.scale:.9g} / {consumed.zero_point} "
-                        f"({100 * rel:.3f} % apart; copying is allowed up to {100 * MAX_BOUNDARY_MISMATCH:.1f} %)",
-                        "the stages were calibrated on different ranges: convert again with more "
-                        "--calibration-samples; making them agree would need requantization")
-                patched = set_input_quantization(files[f"stage_{k}"], produced.scale, produced.zero_point)
-                boundaries.append({"from": k - 1, "to": k, "scale": produced.scale, "zero_point": produced.zero_point,
-                                   "consumer_scale_before": consumed.scale,
-                                   "relative_difference": rel, "patched_tensors": patched})
+                boundaries.append({"from": k - 1, "to": k, **bind_boundary(produced, files[f"stage_{k}"], k)})
             # Read back what the interpreter sees.
             stages: list[StageInfo] = []
             macs = stage_macs(model)
@@ -367,16 +364,16 @@ def convert_model(model: MultiExitModel, model_name: str, class_names: list[str]
                                "calibration": {"dataset": dataset.name, "split": recipe.calibration_split,
                                                "samples": n_cal, "seed": SEED},
                                "onnx2tf_seconds": round(conv_seconds, 2)},
-                "provenance": {**(provenance or {}), "toolchain": _toolchain(),
+                "provenance": {**(provenance or {}), "toolchain": toolchain_versions(),
                                "created": datetime.now(timezone.utc).isoformat(timespec="seconds")},
                 "verification": verification,
             }
             manifest["conversion"]["seconds"] = round(time.perf_counter() - t_start, 2)
             write_manifest(tmp, manifest)
             Bundle.load(tmp)  # the contract check, before the bundle becomes visible
-        if keep_work:
-            shutil.copytree(work, keep_work, dirs_exist_ok=True)
     finally:
+        if keep_work:  # also after a failure: the ONNX files and the converter's logs explain it
+            shutil.copytree(work, keep_work, dirs_exist_ok=True)
         work_ctx.cleanup()
     bundle = Bundle.load(out_dir)
     say(f"bundle written to {out_dir} in {time.perf_counter() - t_start:.1f} s")
@@ -434,4 +431,4 @@ def convert_checkpoint(checkpoint_path, out_dir, *, calibration_samples: int | N
                          keep_work=keep_work)
 
 
-__all__ = ["convert_checkpoint", "convert_model", "resolve_exits", "read_io", "MEASURES"]
+__all__ = ["convert_checkpoint", "convert_model", "resolve_exits", "bind_boundary"]
