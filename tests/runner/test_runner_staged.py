@@ -14,7 +14,7 @@ from edge_ee.runtime.inputs import dataset_samples
 from edge_ee.runtime.simulate import SimConfig, simulate, write_dump
 from edge_ee.runtime.staged import StagedRunner
 
-from conftest import CountingEngine
+from runner_helpers import CountingEngine
 
 
 @pytest.fixture(scope="module")
