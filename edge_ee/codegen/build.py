@@ -61,6 +61,28 @@ def build_shared(src_dir, build_dir=None, *, cc: str = "gcc", opt: str = "-O2", 
     return out
 
 
+def build_host_exe(src_dir, build_dir=None, *, cc: str = "gcc", opt: str = "-O2", sanitize: bool = False,
+                   extra: list[str] | None = None) -> Path:
+    """Builds the host driver (firmware/host/ee_host_main.c) against a generated model: a plain executable for
+    sanitizer runs and valgrind, independent of Python."""
+    from edge_ee.codegen.generator import FIRMWARE
+
+    src_dir = Path(src_dir)
+    main = FIRMWARE / "host" / "ee_host_main.c"
+    flags = WARN + [opt] + (SANITIZE if sanitize else []) + list(extra or [])
+    h = hashlib.sha256(" ".join([cc] + flags).encode())
+    for p in sources(src_dir) + [main, src_dir / "ee_model.h", src_dir / "ee_weights.h"]:
+        h.update(p.read_bytes())
+    build_dir = Path(build_dir) if build_dir else src_dir / "build"
+    build_dir.mkdir(parents=True, exist_ok=True)
+    out = build_dir / f"ee_host-{h.hexdigest()[:16]}"
+    if not out.exists():
+        tmp = out.with_name(out.name + ".tmp")
+        _run([cc, *flags, f"-I{src_dir}", "-o", str(tmp), str(main), *map(str, sources(src_dir))], "build the host driver")
+        tmp.replace(out)
+    return out
+
+
 @dataclass
 class CrossSize:
     target: str

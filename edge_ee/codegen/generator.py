@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from edge_ee import __version__
-from edge_ee.codegen.lower import ConstArray, Step, lower_stage
+from edge_ee.codegen.lower import ConstArray, Step, _c_dims, lower_stage
 from edge_ee.codegen.plan import Buffer, plan
 from edge_ee.errors import BundleError, UnsupportedOp
 from edge_ee.exits import ONE, exp_tables
@@ -80,8 +80,9 @@ def _c_array(ctype: str, name: str, values: np.ndarray, static: bool = False, pe
 
 
 class _Program:
-    def __init__(self, stages: list[StageSpec]):
+    def __init__(self, stages: list[StageSpec], keep_all: bool = False):
         self.specs = stages
+        self.keep_all = keep_all
         self.models: list[TFLiteModel] = [read_tflite(s.path) for s in stages]
         self.steps: list[list[Step]] = [lower_stage(m, k) for k, m in enumerate(self.models)]
         self._parent: dict = {}
@@ -148,11 +149,8 @@ class _Program:
             self.stage_time.append((start, t))
             self.step_time.append(times)
             t += 1
-        for k, m in enumerate(self.models):  # a tensor produced but never read must still have a home
-            for st in self.steps[k]:
-                for i in st.outputs:
-                    if self._find(("t", k, i)) not in spans:
-                        raise AssertionError(i)
+        if self.keep_all:  # debugging plan: nothing is reused, every tensor can be read after the run
+            spans = {key: (0, t) for key in spans}
         buffers = {key: Buffer(key, sizes[key], *spans[key]) for key in spans}
         return buffers, self._find
 
@@ -231,6 +229,9 @@ int ee_run_stage(int stage, const int8_t *input, int8_t *logits, int8_t *feature
 /* Per-stage sizes in bytes (input, logits, features; features 0 for the last stage). */
 int32_t ee_stage_size(int stage, int which);
 
+/* The arena itself, read-only, for debugging: memory.json gives each tensor's offset and lifetime. */
+const int8_t *ee_debug_arena(void);
+
 /* Whether the integer exit test of early exit k passes on n int8 logits (host checks; k < EE_NUM_STAGES - 1). */
 int ee_exit_decision(int stage, const int8_t *logits);
 
@@ -243,12 +244,13 @@ int ee_exit_decision(int stage, const int8_t *logits);
 
 
 def generate(stages: list[StageSpec], exits: list[ExitSpec], out_dir, *, model_name: str = "model",
-             source_hash: str = "", force: bool = False) -> Generated:
+             source_hash: str = "", force: bool = False, keep_all: bool = False) -> Generated:
     """Writes the C library for `stages` into `out_dir` (atomically). Raises UnsupportedOp for an operator or
-    option the kernels do not implement."""
+    option the kernels do not implement. `keep_all` gives every tensor its own arena region (no reuse), so that
+    all intermediate tensors can be read back through ee_debug_arena() (for kernel-by-kernel comparisons)."""
     if len(exits) != len(stages) or not stages:
         raise BundleError(f"{len(stages)} stages but {len(exits)} exits", "give one exit per stage")
-    prog = _Program(stages)
+    prog = _Program(stages, keep_all)
     k_last = len(stages) - 1
     in_t = prog.models[0].tensors[stages[0].input]
     logit_ts = [m.tensors[s.logits] for m, s in zip(prog.models, stages)]
@@ -327,7 +329,6 @@ def generate(stages: list[StageSpec], exits: list[ExitSpec], out_dir, *, model_n
             if st.kernel == "ee_conv_s8":
                 w = prog.models[k].tensors[st.op.inputs[1]]
                 x = prog.models[k].tensors[st.op.inputs[0]]
-                from edge_ee.codegen.lower import _c_dims
                 checks.append(f"    {{\n        static const ee_dims in_d = {_c_dims(x.shape)}, f_d = {_c_dims(w.shape)};\n"
                               f"        if (ee_conv_s8_get_buffer_size(&in_d, &f_d) > {st.scratch_bytes}) {{\n"
                               "            return EE_NO_SCRATCH;\n        }\n    }")
@@ -360,6 +361,7 @@ def generate(stages: list[StageSpec], exits: list[ExitSpec], out_dir, *, model_n
                    for k, steps in enumerate(prog.steps)],
         "buffers": [{"what": (f"stage {b.key[1]} tensor {b.key[2]} ({prog.models[b.key[1]].tensors[b.key[2]].name})"
                               if b.key[0] == "t" else f"stage {b.key[1]} operator {b.key[2]} scratch"),
+                     "stage": b.key[1], "tensor": b.key[2] if b.key[0] == "t" else None,
                      "offset": b.offset, "bytes": b.size, "alive": [b.first, b.last]} for b in buffers],
     }
 
@@ -401,6 +403,11 @@ def generate_bundle(bundle, out_dir, *, force: bool = False, thresholds=None, me
 _RUNTIME = r"""int8_t *ee_input_buffer(void)
 {
     return ee_arena.bytes + ee_offsets[0][0];
+}
+
+const int8_t *ee_debug_arena(void)
+{
+    return ee_arena.bytes;
 }
 
 void ee_set_stage_hook(ee_stage_hook_fn hook)
