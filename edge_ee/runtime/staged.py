@@ -1,0 +1,103 @@
+"""The staged runner: stage 0, the exit test on its int8 logits, stage 1 only if the input did not leave, ...
+Later stages are not run at all. The exit decision is `edge_ee.exits.int_should_exit`, the integer test the
+generated C runs, with the thresholds of the manifest or given ones."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from edge_ee.bundle import Bundle, Tensor
+from edge_ee.errors import BundleError
+from edge_ee.exits import int_should_exit
+from edge_ee.runtime.engines import Engine
+
+
+def dequantize(q: np.ndarray, t: Tensor) -> np.ndarray:
+    return (q.astype(np.float64) - t.zero_point) * t.scale
+
+
+def outputs_are_probabilities(bundle: Bundle, k: int) -> bool:
+    """An imported model may end in SOFTMAX: its 'logits' are then probabilities (scale 1/256, zero point -128)."""
+    s = bundle.stages[k]
+    return "SOFTMAX" in s.ops and s.logits.zero_point == -128 and math.isclose(s.logits.scale, 1 / 256)
+
+
+def confidence(bundle: Bundle, k: int, q_logits: np.ndarray) -> float:
+    """Softmax probability of the predicted class (for display; the exit decision never uses it)."""
+    z = dequantize(q_logits.ravel(), bundle.stages[k].logits)
+    if outputs_are_probabilities(bundle, k):
+        return float(z.max())
+    e = np.exp(z - z.max())
+    return float(1.0 / e.sum())
+
+
+@dataclass
+class Inference:
+    """One input through the staged runner."""
+
+    exit: int  # stage whose exit took the input
+    logits: np.ndarray  # int8 logits of that exit
+    stage_ns: list[int]  # wall time of each stage run for this input (host, ns)
+    total_ns: int  # the whole staged inference, exit tests included
+    outputs: list[dict[str, np.ndarray]] = field(default_factory=list)  # per stage run (when kept)
+
+    @property
+    def prediction(self) -> int:
+        return int(np.argmax(self.logits))
+
+
+class StagedRunner:
+    """Runs a bundle stage by stage on an engine and stops at the first exit whose integer test passes.
+    `invocations[k]` counts how many times stage k was run by `run` (never by `complete`)."""
+
+    def __init__(self, bundle: Bundle, engine: Engine, thresholds=None, measure: str | None = None):
+        self.bundle, self.engine = bundle, engine
+        self.tests = bundle.exit_tests(thresholds, measure)
+        self.invocations = [0] * bundle.num_stages
+        self.completions = [0] * bundle.num_stages
+
+    def _check(self, x: np.ndarray) -> np.ndarray:
+        t = self.bundle.input
+        if x.dtype != np.int8 or x.shape not in (t.shape, t.shape[1:]):
+            raise BundleError(f"stage 0 takes int8 {t.shape}, got {x.dtype} {x.shape}",
+                              "convert inputs with edge_ee.runtime.inputs.to_int8")
+        return x.reshape(t.shape)
+
+    def run(self, x: np.ndarray, force_full: bool = False, keep_outputs: bool = False) -> Inference:
+        """One input (int8, stage 0's shape with or without the batch dimension)."""
+        h = self._check(x)
+        run_stage, tests, clock = self.engine.run_stage, self.tests, time.perf_counter_ns
+        stage_ns, outputs = [], []
+        last = self.bundle.num_stages - 1
+        start = clock()
+        for k in range(last + 1):
+            t0 = clock()
+            out = run_stage(k, h)
+            stage_ns.append(clock() - t0)
+            self.invocations[k] += 1
+            if keep_outputs:
+                outputs.append(out)
+            test = tests[k]
+            if k == last or (not force_full and test is not None and int_should_exit(test, out["logits"])):
+                return Inference(k, out["logits"].reshape(-1), stage_ns, clock() - start, outputs)
+            h = out["features"]
+        raise AssertionError("unreachable: the last stage always exits")
+
+    def complete(self, inf: Inference) -> tuple[list[dict[str, np.ndarray]], list[int]]:
+        """Runs the stages after `inf`'s exit (for dumps, baselines and threshold sweeps): every stage's outputs
+        and the times of the stages run here. `inf` must come from run(..., keep_outputs=True). Counted in
+        `completions`, never in `invocations`."""
+        outputs = list(inf.outputs)
+        if len(outputs) != inf.exit + 1:
+            raise ValueError("complete() needs an Inference run with keep_outputs=True")
+        ns = []
+        for k in range(inf.exit + 1, self.bundle.num_stages):
+            t0 = time.perf_counter_ns()
+            outputs.append(self.engine.run_stage(k, outputs[-1]["features"]))
+            ns.append(time.perf_counter_ns() - t0)
+            self.completions[k] += 1
+        return outputs, ns
