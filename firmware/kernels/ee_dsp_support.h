@@ -12,6 +12,12 @@
 
 #if EE_USE_DSP
 
+/* Rotate right by 8 (compiles to ROR; GCC's arm_acle.h has no __ror). */
+static inline uint32_t ee_ror8(uint32_t x)
+{
+    return (x >> 8) | (x << 24);
+}
+
 /* Stores src[0..len) + offset as int16 into dst in reordered groups of four (the tail, len % 4, in order). */
 static inline void ee_s8_to_s16_reordered(const int8_t *src, int32_t len, int32_t offset, int16_t *dst)
 {
@@ -39,7 +45,7 @@ static inline int32_t ee_dot_s8_s16_reordered(const int8_t *w, const int16_t *x,
         memcpy(&x02, x + i, 4);
         memcpy(&x13, x + i + 2, 4);
         acc = __smlad(__sxtb16(wq), x02, acc);
-        acc = __smlad(__sxtb16(__ror(wq, 8)), x13, acc);
+        acc = __smlad(__sxtb16(ee_ror8(wq)), x13, acc);
     }
     for (; i < len; ++i) {
         acc += w[i] * x[i];
