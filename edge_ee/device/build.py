@@ -96,11 +96,16 @@ def family_dir(family: str) -> Path:
     return FIRMWARE_DIR / "boards" / family
 
 
-def check_buildable(board) -> None:
-    """Raises ConfigError for a board without firmware support in this version."""
+def check_firmware_board(board) -> None:
+    """Raises ConfigError for a board that does not run firmware (a Linux board)."""
     if board.kind not in ("emulated", "mcu") or board.build is None:
         raise ConfigError(f"board {board.name} is a {board.kind} board: it runs bundles with `edge-ee run`, "
                           "it has no firmware", "pick an MCU or emulated board (edge-ee boards)")
+
+
+def check_buildable(board) -> None:
+    """Raises ConfigError for a board without firmware support in this version."""
+    check_firmware_board(board)
     if not (family_dir(board.build.family) / "family.mk").is_file():
         supported = sorted(p.parent.name for p in (FIRMWARE_DIR / "boards").glob("*/family.mk") if p.parent.name != "host")
         raise ConfigError(f"board {board.name}: firmware for the {board.build.family} family is not written yet",
@@ -196,14 +201,15 @@ def build_firmware(bundle, board, out, force: bool = False, *, energy_mode: bool
 
     bundle = bundle if isinstance(bundle, Bundle) else Bundle.load(bundle)
     board = board if not isinstance(board, str) else load_board(board)
-    check_buildable(board)
-    check_tools()
+    check_firmware_board(board)
     check_writable(out, force)
     model_name = re.sub(r"[^A-Za-z0-9_.-]", "-", bundle.name) or "model"
     with atomic_dir(out, force) as tmp:
         gen = generate_bundle(bundle, tmp / "model")
         input_bytes = bundle.input.size
         check_fit(board, gen.weights_bytes, gen.arena_size, input_bytes)
+        check_buildable(board)
+        check_tools()
         _write_config(tmp, board, model_name, energy_mode, opt)
         _make(tmp, jobs)
         sizes = _sizes(tmp / "firmware.elf", board)

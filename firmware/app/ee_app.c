@@ -279,7 +279,7 @@ static void cmd_info(void)
 static void cmd_calib(void)
 {
 #if defined(__arm__)
-    register uint32_t n __asm("r0") = EE_CALIB_LOOPS;
+    uint32_t n = EE_CALIB_LOOPS;
     ee_port_counter_start();
     __asm volatile("1: subs %0, %0, #1\n bne 1b" : "+r"(n));
     uint64_t counted = ee_port_counter_read();
