@@ -2,12 +2,11 @@
 
 - `ic_bundle`: the MLPerf Tiny IC ResNet-8 int8 reference model imported as a one-stage bundle (`edge-ee import`),
   with the EnergyRunner ic01 perf samples as inputs.
-- `staged_bundle`: a real two-stage early-exit bundle on scikit-learn's digits (TFLite int8 conversion) with
-  real digits images as inputs."""
+- `staged_bundle`: digits-cnn (2 stages, an early exit) trained on scikit-learn's digits and converted with
+  `edge-ee convert`, with held-out digits images as inputs."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -33,26 +32,20 @@ def ic_samples(shared_data, ic_bundle):
     return read_samples_dir(ic_bundle, shared_data / "mlperf_tiny" / "ic" / "perf_samples_ic01_v0.5", "uint8", limit=8)
 
 
-def _codegen_support():
-    path = Path(__file__).resolve().parents[1] / "codegen" / "codegen_support.py"
-    spec = importlib.util.spec_from_file_location("codegen_support", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="session")
-def staged_bundle(tmp_path_factory):
-    """The codegen tests' two-stage digits bundle (TFLite int8 stages with a bit-equal boundary). Bundles from
-    `edge-ee convert` hold TRANSPOSE ops, which the C generator does not lower yet."""
-    from edge_ee.bundle import Bundle
+def staged_bundle(digits_checkpoint, tmp_path_factory):
+    """digits-cnn (two stages, one early exit) converted to int8 stages by `edge-ee convert`."""
+    from edge_ee.convert import convert_checkpoint
 
-    return Bundle.load(_codegen_support().make_staged_digits_bundle(tmp_path_factory.mktemp("staged") / "bundle"))
+    return convert_checkpoint(digits_checkpoint, tmp_path_factory.mktemp("staged") / "bundle")
 
 
 @pytest.fixture(scope="session")
 def staged_inputs(staged_bundle):
-    return _codegen_support().digits_inputs(staged_bundle, 12)
+    """Held-out digits test images as stage 0's int8 input."""
+    from edge_ee.runtime.inputs import dataset_samples
+
+    return dataset_samples(staged_bundle, "digits", limit=12).x
 
 
 class Builds:

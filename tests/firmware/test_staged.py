@@ -23,7 +23,8 @@ def staged(staged_bundle, staged_inputs, tmp_path_factory):
 
     tflm = make_engine("tflm", staged_bundle)
     test0 = staged_bundle.exit_tests()[0]
-    u = sorted(int_uncertainty(test0, tflm.run_stage(0, x)["logits"]) for x in staged_inputs)
+    shape = staged_bundle.input.shape
+    u = sorted(int_uncertainty(test0, tflm.run_stage(0, x.reshape(shape))["logits"]) for x in staged_inputs)
     thresholds = [(u[len(u) // 2 - 1] + u[len(u) // 2]) / 2]
     twin = TwinEngine(staged_bundle, tmp_path_factory.mktemp("staged_twin"), thresholds=thresholds)
     return thresholds, twin, StagedRunner(staged_bundle, tflm, thresholds=thresholds)
