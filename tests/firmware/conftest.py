@@ -54,13 +54,13 @@ class Builds:
     def __init__(self, root: Path):
         self.root, self.done = root, {}
 
-    def get(self, bundle, board: str, thresholds=None):
+    def get(self, bundle, board: str, thresholds=None, energy_mode: bool = False):
         from edge_ee.device.build import build_firmware
 
-        key = (str(bundle.path), board, tuple(thresholds or ()))
+        key = (str(bundle.path), board, tuple(thresholds or ()), energy_mode)
         if key not in self.done:
             self.done[key] = build_firmware(bundle, board, self.root / f"{bundle.name}-{board}-{len(self.done)}",
-                                            thresholds=thresholds)
+                                            thresholds=thresholds, energy_mode=energy_mode)
         return self.done[key]
 
 

@@ -57,3 +57,13 @@ def test_exit_decisions_and_predictions_equal_the_twin_and_the_host_runner(board
         again = client.infer(1, 0).records[0]
     assert {r.exit for r in records} == {0, 1}
     assert (again.exit, again.counts) == (records[0].exit, records[0].counts)
+
+
+def test_energy_mode_replaces_lap_lines_by_the_timestamp_pin(builds, staged_bundle, staged_inputs):
+    build = builds.get(staged_bundle, "qemu-mps2-an386", energy_mode=True)
+    assert build.energy_mode
+    with qemu.start("mps2-an386", build.elf) as dev, DeviceClient(dev.url) as client:
+        client.load_input(staged_inputs[0].tobytes())
+        res = client.infer(3, 1)
+        assert res.lap_us is None and not any(ln.startswith("m-lap-us-") for ln in res.lines)
+        assert [r.seq for r in res.records] == [0, 1, 2] and len(res.scores) == 10
