@@ -11,8 +11,6 @@ import shlex
 import shutil
 import subprocess
 from dataclasses import dataclass
-from pathlib import Path
-
 from edge_ee.device import qemu
 from edge_ee.device.build import FirmwareBuild
 from edge_ee.errors import ConfigError, DeviceError, ToolMissing
@@ -91,6 +89,3 @@ def flash(build_dir, board=None, dry_run: bool = False, *, timeout: float = 120.
                           "check the USB connection, the probe's firmware and the board's [flash] command")
     return FlashResult(board.name, cmd, False, out)
 
-
-def firmware_path(build_dir) -> Path:
-    return FirmwareBuild.load(build_dir).elf

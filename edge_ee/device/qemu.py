@@ -16,11 +16,14 @@ Processes are stopped by their own pid (terminate, then kill after a grace perio
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -30,6 +33,13 @@ from edge_ee.device.records import Boot, parse_boot
 from edge_ee.errors import DeviceError, ToolMissing
 
 QEMU = "qemu-system-arm"
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: Linux sends QEMU SIGTERM when the process that started it dies, even by
+    SIGKILL, so an emulator never outlives `edge-ee flash` or a test run."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def free_port() -> int:
@@ -117,7 +127,7 @@ def start(machine: str, elf: str | os.PathLike, *, port: int | None = None, time
         p = None if pty else port or free_port()
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(qemu_command(machine, elf, p), stdin=subprocess.DEVNULL, stdout=log,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+                                    stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent)
         dev = QemuDevice(machine, elf, p, proc, log_path, _tmp=tmp)
         try:
             if pty:
