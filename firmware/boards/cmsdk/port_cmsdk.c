@@ -1,0 +1,144 @@
+/* Board port for Arm's MPS2/MPS3 FPGA images as QEMU emulates them: CMSDK APB UART (interrupt-driven
+ * receive, polled transmit), SysTick under -icount shift=0 as an exact instruction counter, FPGAIO LED 0 as
+ * the energy-mode timestamp pin, semihosting exit. */
+#include <stdint.h>
+
+#include "cortexm.h"
+#include "ee_port.h"
+#include "family.h"
+
+#define UART_DATA EE_REG32(EE_UART_BASE + 0x00u)
+#define UART_STATE EE_REG32(EE_UART_BASE + 0x04u)
+#define UART_CTRL EE_REG32(EE_UART_BASE + 0x08u)
+#define UART_INTCLEAR EE_REG32(EE_UART_BASE + 0x0Cu)
+#define UART_BAUDDIV EE_REG32(EE_UART_BASE + 0x10u)
+#define UART_STATE_TXFULL (1u << 0)
+#define UART_STATE_RXFULL (1u << 1)
+#define UART_CTRL_TXEN (1u << 0)
+#define UART_CTRL_RXEN (1u << 1)
+#define UART_CTRL_RXINTEN (1u << 3)
+#define UART_INT_RX (1u << 1)
+
+#define FPGAIO_LED EE_REG32(EE_FPGAIO_BASE + 0x00u)
+
+#define RX_RING 256u /* a power of two; the host waits for m-ready, so a command never fills it */
+
+const char ee_port_counter_kind[] = "systick-icount";
+const uint32_t ee_port_clock_hz = EE_CLOCK_HZ;
+const char ee_port_board_name[] = EE_BOARD_NAME;
+
+static volatile uint8_t s_rx[RX_RING];
+static volatile uint32_t s_rx_head; /* written by the interrupt */
+static uint32_t s_rx_tail;
+
+void ee_uart_rx_isr(void)
+{
+    /* Clear first, then drain: a byte that lands after the last read raises the interrupt again. (Clearing
+     * after the drain could lose that byte's interrupt, and with it the UART, which stays full.) */
+    UART_INTCLEAR = UART_INT_RX;
+    while (UART_STATE & UART_STATE_RXFULL) {
+        uint8_t c = (uint8_t)UART_DATA;
+        if (s_rx_head - s_rx_tail < RX_RING) {
+            s_rx[s_rx_head % RX_RING] = c;
+            s_rx_head++;
+        }
+    }
+}
+
+void ee_port_init(void)
+{
+    ee_systick_init();
+    UART_BAUDDIV = EE_SYSTICK_HZ / EE_UART_BAUD;
+    UART_CTRL = UART_CTRL_TXEN | UART_CTRL_RXEN | UART_CTRL_RXINTEN;
+    ee_nvic_enable(EE_UART_RX_IRQ);
+    ee_enable_irq();
+}
+
+void ee_port_putc(uint8_t c)
+{
+    while (UART_STATE & UART_STATE_TXFULL) {
+    }
+    UART_DATA = c;
+}
+
+int ee_port_getc(void)
+{
+    for (;;) {
+        ee_disable_irq();
+        if (s_rx_head != s_rx_tail) {
+            uint8_t c = s_rx[s_rx_tail % RX_RING];
+            s_rx_tail++;
+            ee_enable_irq();
+            return c;
+        }
+        /* WFI wakes on the pending UART interrupt even with PRIMASK set, so no byte is missed between the
+         * check and the sleep; while asleep QEMU does not spin the host CPU. */
+        ee_wfi();
+        ee_enable_irq();
+    }
+}
+
+static uint64_t ticks_to_instructions(uint64_t ticks)
+{
+    /* -icount shift=0: one instruction per nanosecond of virtual time. */
+    return (ticks / EE_SYSTICK_HZ) * 1000000000u + (ticks % EE_SYSTICK_HZ) * 1000000000u / EE_SYSTICK_HZ;
+}
+
+void ee_port_counter_start(void)
+{
+    ee_systick_restart();
+}
+
+uint64_t ee_port_counter_read(void)
+{
+    return ticks_to_instructions(ee_systick_since_restart());
+}
+
+uint64_t ee_port_time_us(void)
+{
+    /* Modeled time: instructions taken as cycles of the board clock. */
+    uint64_t insn = ticks_to_instructions(ee_systick_now());
+    return (insn / EE_CLOCK_HZ) * 1000000u + (insn % EE_CLOCK_HZ) * 1000000u / EE_CLOCK_HZ;
+}
+
+void ee_port_timestamp_edge(void)
+{
+    FPGAIO_LED |= 1u;
+    FPGAIO_LED &= ~1u;
+}
+
+void ee_port_exit(int code)
+{
+    ee_semihost_exit(code);
+}
+
+static void put_str(const char *s)
+{
+    while (*s) {
+        ee_port_putc((uint8_t)*s++);
+    }
+}
+
+static void put_hex(uint32_t v)
+{
+    for (int shift = 28; shift >= 0; shift -= 4) {
+        ee_port_putc((uint8_t)"0123456789abcdef"[(v >> shift) & 0xFu]);
+    }
+}
+
+/* A fault ends the emulator with exit code 3 after one line naming the faulting address, so that a
+ * host sees a closed link and a reason instead of a silent hang. */
+__attribute__((used)) static void fault_report(const uint32_t *frame)
+{
+    put_str("m-ee-fault-[pc=");
+    put_hex(frame[6]);
+    put_str(",cfsr=");
+    put_hex(EE_REG32(0xE000ED28u));
+    put_str("]\r\n");
+    ee_semihost_exit(3);
+}
+
+__attribute__((naked)) void ee_fault_isr(void)
+{
+    __asm volatile("tst lr, #4\n ite eq\n mrseq r0, msp\n mrsne r0, psp\n b fault_report\n");
+}
