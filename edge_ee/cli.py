@@ -24,6 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     import edge_ee.commands as commands
 
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
         module = importlib.import_module(f"edge_ee.commands.{info.name}")
         module.register(sub)
     return parser

@@ -69,7 +69,7 @@ def resnet8(input_shape, num_classes: int) -> MultiExitModel:
     backbone.add_module("classifier", classifier(64, num_classes))
     exits = {
         "stack1": HeadSpec(pool=2, conv_channels=32, conv_stride=2),
-        "stack2": HeadSpec(conv_channels=32, conv_stride=2),
+        "stack2": HeadSpec(conv_channels=16, conv_stride=2),
     }
     return attach_exits(backbone, exits, "classifier", input_shape, num_classes)
 
@@ -102,7 +102,7 @@ def mobilenet_vww(input_shape, num_classes: int) -> MultiExitModel:
                                                    conv_bn(cin, cout, 1, padding=0)))
         cin = cout
     backbone.add_module("classifier", classifier(cin, num_classes))
-    return attach_exits(backbone, {"ds5": HeadSpec(conv_channels=32, conv_stride=2)}, "classifier",
+    return attach_exits(backbone, {"ds5": HeadSpec(conv_channels=16, conv_stride=2)}, "classifier",
                         input_shape, num_classes)
 
 
