@@ -1,0 +1,58 @@
+/* Internal helpers of the DSP paths: int8 -> int16 expansion in the "reordered" order that pairs with SXTB16,
+ * and the dual-MAC dot product. Groups of four elements x0 x1 x2 x3 are stored as x0 x2 x1 x3, so that
+ * SXTB16(w) = (w0, w2) and SXTB16(ROR(w, 8)) = (w1, w3) multiply matching halves. Integer sums are exact, so the
+ * different summation order gives the same int32 accumulator as the reference path. */
+#ifndef EE_DSP_SUPPORT_H
+#define EE_DSP_SUPPORT_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "ee_features.h"
+
+#if EE_USE_DSP
+
+/* Rotate right by 8 (compiles to ROR; GCC's arm_acle.h has no __ror). */
+static inline uint32_t ee_ror8(uint32_t x)
+{
+    return (x >> 8) | (x << 24);
+}
+
+/* Stores src[0..len) + offset as int16 into dst in reordered groups of four (the tail, len % 4, in order). */
+static inline void ee_s8_to_s16_reordered(const int8_t *src, int32_t len, int32_t offset, int16_t *dst)
+{
+    int32_t i = 0;
+    for (; i + 4 <= len; i += 4) {
+        dst[i + 0] = (int16_t)(src[i + 0] + offset);
+        dst[i + 1] = (int16_t)(src[i + 2] + offset);
+        dst[i + 2] = (int16_t)(src[i + 1] + offset);
+        dst[i + 3] = (int16_t)(src[i + 3] + offset);
+    }
+    for (; i < len; ++i) {
+        dst[i] = (int16_t)(src[i] + offset);
+    }
+}
+
+/* acc + sum_i w[i] * x[i], w int8 in natural order, x int16 in the reordered order above. */
+static inline int32_t ee_dot_s8_s16_reordered(const int8_t *w, const int16_t *x, int32_t len, int32_t acc)
+{
+    int32_t i = 0;
+    for (; i + 4 <= len; i += 4) {
+        uint32_t wq;
+        uint32_t x02;
+        uint32_t x13;
+        memcpy(&wq, w + i, 4);
+        memcpy(&x02, x + i, 4);
+        memcpy(&x13, x + i + 2, 4);
+        acc = __smlad(__sxtb16(wq), x02, acc);
+        acc = __smlad(__sxtb16(ee_ror8(wq)), x13, acc);
+    }
+    for (; i < len; ++i) {
+        acc += w[i] * x[i];
+    }
+    return acc;
+}
+
+#endif /* EE_USE_DSP */
+
+#endif /* EE_DSP_SUPPORT_H */

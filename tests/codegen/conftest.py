@@ -1,0 +1,25 @@
+"""Fixtures of the codegen tests (helpers in codegen_support.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from codegen_support import MLPERF, write_one_stage_bundle
+
+
+@pytest.fixture(scope="session")
+def mlperf_bundles(shared_data, tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("mlperf_bundles")
+    return {name: write_one_stage_bundle(shared_data / "mlperf_tiny" / model, root / name, f"mlperf-{name}")
+            for name, (model, _, _) in MLPERF.items()}
+
+
+@pytest.fixture(scope="session")
+def twin_engines(mlperf_bundles, tmp_path_factory):
+    """TwinEngine per MLPerf model (generated and compiled once per session)."""
+    from edge_ee.bundle import Bundle
+    from edge_ee.codegen.twin import TwinEngine
+
+    root = tmp_path_factory.mktemp("twins")
+    return {name: TwinEngine(Bundle.load(p), build_dir=root / name) for name, p in mlperf_bundles.items()}
