@@ -14,7 +14,7 @@ from edge_ee.errors import ToolMissing
 
 CANDIDATES = (("ai_edge_litert", "ai_edge_litert.interpreter"),
               ("tflite_runtime", "tflite_runtime.interpreter"),
-              ("tensorflow", "tensorflow.lite"))
+              ("tensorflow", "tensorflow.lite.python.interpreter"))  # what tf.lite.Interpreter is
 
 # libedgetpu's shared library name per OS (Coral's documentation).
 EDGETPU_LIBRARY = {"Linux": "libedgetpu.so.1", "Darwin": "libedgetpu.1.dylib", "Windows": "edgetpu.dll"}
@@ -31,11 +31,10 @@ class InterpreterModule:
 
     @property
     def OpResolverType(self):  # noqa: N802
-        return getattr(self.module, "OpResolverType", None) or self.module.experimental.OpResolverType
+        return self.module.OpResolverType
 
     def load_delegate(self, library: str):
-        load = getattr(self.module, "load_delegate", None) or self.module.experimental.load_delegate
-        return load(library)
+        return self.module.load_delegate(library)
 
     @property
     def version(self) -> str:

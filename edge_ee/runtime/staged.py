@@ -87,15 +87,17 @@ class StagedRunner:
             h = out["features"]
         raise AssertionError("unreachable: the last stage always exits")
 
-    def complete(self, inf: Inference) -> list[dict[str, np.ndarray]]:
-        """Runs the stages after `inf`'s exit (for dumps and threshold sweeps); returns every stage's outputs.
-        `inf` must have been run with keep_outputs=True. Counted in `completions`, not `invocations`."""
+    def complete(self, inf: Inference) -> tuple[list[dict[str, np.ndarray]], list[int]]:
+        """Runs the stages after `inf`'s exit (for dumps, baselines and threshold sweeps): every stage's outputs
+        and the times of the stages run here. `inf` must come from run(..., keep_outputs=True). Counted in
+        `completions`, never in `invocations`."""
         outputs = list(inf.outputs)
         if len(outputs) != inf.exit + 1:
             raise ValueError("complete() needs an Inference run with keep_outputs=True")
+        ns = []
         for k in range(inf.exit + 1, self.bundle.num_stages):
             t0 = time.perf_counter_ns()
             outputs.append(self.engine.run_stage(k, outputs[-1]["features"]))
-            inf.stage_ns.append(time.perf_counter_ns() - t0)
+            ns.append(time.perf_counter_ns() - t0)
             self.completions[k] += 1
-        return outputs
+        return outputs, ns

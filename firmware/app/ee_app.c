@@ -93,15 +93,15 @@ static void timestamp(void)
 
 static void send_results(void)
 {
-    uint32_t num[EE_NUM_CLASSES];
-    uint32_t den = ee_scores(&s_last, num);
+    uint16_t permille[EE_NUM_CLASSES];
+    ee_scores_permille(&s_last, permille);
     ee_line line;
     ee_line_reset(&line, "m-results-[");
     for (int j = 0; j < EE_NUM_CLASSES; j++) {
         if (j > 0) {
             ee_line_char(&line, ',');
         }
-        ee_line_ratio3(&line, num[j], den);
+        ee_line_ratio3(&line, permille[j], 1000u);
     }
     ee_line_char(&line, ']');
     ee_line_send(&line);
@@ -169,10 +169,12 @@ static void cmd_db(char *arg, char *rest)
     }
 }
 
+/* 0 on success; the model's ee_status (< 0) otherwise. */
 static int run_one(ee_result_t *res)
 {
     memset(s_counts, 0, sizeof(s_counts));
-    return ee_infer(s_input, s_force_full, res);
+    int rc = ee_infer(s_input, s_force_full, res);
+    return rc < 0 ? rc : 0;
 }
 
 static void cmd_infer(const char *n_arg, const char *w_arg)
@@ -270,6 +272,29 @@ static void cmd_info(void)
     ee_line_send(&line);
 }
 
+/* Counts a loop of exactly 2 x EE_CALIB_LOOPS instructions (subs + bne), so that a host can check the counter:
+ * under QEMU -icount the count equals it up to the tick resolution plus a few instructions of overhead; on
+ * hardware it shows cycles per instruction of a tight loop. */
+#define EE_CALIB_LOOPS 100000u
+static void cmd_calib(void)
+{
+#if defined(__arm__)
+    uint32_t n = EE_CALIB_LOOPS;
+    ee_port_counter_start();
+    __asm volatile("1: subs %0, %0, #1\n bne 1b" : "+r"(n));
+    uint64_t counted = ee_port_counter_read();
+    ee_line line;
+    ee_line_reset(&line, "m-ee-calib-[");
+    ee_line_u64(&line, 2u * EE_CALIB_LOOPS);
+    ee_line_char(&line, ',');
+    ee_line_u64(&line, counted);
+    ee_line_char(&line, ']');
+    ee_line_send(&line);
+#else
+    error_line("ee-calib runs on Arm targets only", 0);
+#endif
+}
+
 static void dispatch(char *cmd)
 {
     char *tok[4] = {0, 0, 0, 0};
@@ -307,8 +332,10 @@ static void dispatch(char *cmd)
         cmd_mode(tok[1]);
     } else if (strcmp(tok[0], "ee-info") == 0) {
         cmd_info();
+    } else if (strcmp(tok[0], "ee-calib") == 0) {
+        cmd_calib();
     } else if (strcmp(tok[0], "help") == 0) {
-        ee_puts("m-help-[name profile db infer results timestamp ee-mode ee-info help]");
+        ee_puts("m-help-[name profile db infer results timestamp ee-mode ee-info ee-calib help]");
     } else {
         error_line("unknown command: ", tok[0]);
     }

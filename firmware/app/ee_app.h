@@ -17,6 +17,7 @@
  *   timestamp%            m-lap-us-<t>
  *   ee-mode early|full%   m-ee-mode-[early|full]: early exit (default) or forced full depth
  *   ee-info%              m-ee-info-[model=..,stages=..,classes=..,input=..,arena=..,counter=..,clock=..,mode=..]
+ *   ee-calib%             m-ee-calib-[<instructions>,<counted>]: the counter around a loop of known length
  *   help%                 the list of commands
  *
  * In energy mode (EE_ENERGY_MODE=1) the two timestamps of `infer` are GPIO falling edges instead of

@@ -33,6 +33,9 @@ static uint32_t s_rx_tail;
 
 void ee_uart_rx_isr(void)
 {
+    /* Clear first, then drain: a byte that lands after the last read raises the interrupt again. (Clearing
+     * after the drain could lose that byte's interrupt, and with it the UART, which stays full.) */
+    UART_INTCLEAR = UART_INT_RX;
     while (UART_STATE & UART_STATE_RXFULL) {
         uint8_t c = (uint8_t)UART_DATA;
         if (s_rx_head - s_rx_tail < RX_RING) {
@@ -40,7 +43,6 @@ void ee_uart_rx_isr(void)
             s_rx_head++;
         }
     }
-    UART_INTCLEAR = UART_INT_RX;
 }
 
 void ee_port_init(void)

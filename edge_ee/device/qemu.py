@@ -1,0 +1,154 @@
+"""Emulated boards: starts QEMU on a firmware ELF with the UART on a local TCP socket.
+
+QEMU runs with `-icount shift=0` (one instruction per virtual nanosecond, so SysTick counts instructions
+exactly), semihosting for the firmware's exit code, and `-chardev socket,server=on,wait=on,nodelay=on`: QEMU
+holds the machine until a host connects, and accepts a new connection after the host disconnects (the MLPerf
+Tiny runner reconnects between phases). `start()` makes the first connection itself and reads the boot line,
+so a returned device is known to run; then any number of clients can connect to `url`.
+
+Processes are stopped by their own pid (terminate, then kill after a grace period)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from edge_ee.device.records import Boot, parse_boot
+from edge_ee.errors import DeviceError, ToolMissing
+
+QEMU = "qemu-system-arm"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def qemu_command(machine: str, elf: str | os.PathLike, port: int) -> list[str]:
+    return [QEMU, "-M", machine, "-display", "none", "-monitor", "none", "-nodefaults",
+            "-icount", "shift=0", "-semihosting-config", "enable=on,target=native",
+            "-chardev", f"socket,id=s0,host=127.0.0.1,port={port},server=on,wait=on,nodelay=on",
+            "-serial", "chardev:s0", "-kernel", str(elf)]
+
+
+@dataclass
+class QemuDevice:
+    """A running emulated board. `url` is its serial link for pyserial / DeviceClient."""
+
+    machine: str
+    elf: Path
+    port: int
+    process: subprocess.Popen
+    log_path: Path
+    boot: Boot | None = None
+    _tmp: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"socket://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def log(self) -> str:
+        with contextlib.suppress(OSError):
+            return self.log_path.read_text(errors="replace")
+        return ""
+
+    def stop(self, grace: float = 3.0) -> int | None:
+        """Stops QEMU (this device's process only) and returns its exit code."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(grace)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(grace)
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+        return self.process.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        return self.process.wait(timeout)
+
+    def __enter__(self) -> "QemuDevice":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def start(machine: str, elf: str | os.PathLike, *, port: int | None = None, timeout: float = 10.0,
+          attempts: int = 3) -> QemuDevice:
+    """Starts QEMU `machine` on `elf`, waits for the firmware's boot line and returns the running device.
+    Raises ToolMissing without QEMU, DeviceError when QEMU exits or the firmware does not boot in `timeout`."""
+    if shutil.which(QEMU) is None:
+        raise ToolMissing(f"{QEMU} is not installed", "run `make system` (apt-get install qemu-system-arm)")
+    elf = Path(elf)
+    if not elf.is_file():
+        raise DeviceError(f"firmware {elf} does not exist", "build it first with `edge-ee build`")
+    last_error = ""
+    for _ in range(attempts):
+        tmp = tempfile.TemporaryDirectory(prefix="edge_ee-qemu-")
+        log_path = Path(tmp.name) / "qemu.log"
+        p = port or free_port()
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(qemu_command(machine, elf, p), stdin=subprocess.DEVNULL, stdout=log,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+        dev = QemuDevice(machine, elf, p, proc, log_path, _tmp=tmp)
+        try:
+            dev.boot = _first_connection(dev, timeout)
+            return dev
+        except DeviceError as e:
+            last_error = f"{e.problem}\n{dev.log().strip()}"
+            dev.stop()
+            if "Address already in use" not in last_error or port is not None:
+                break
+    raise DeviceError(f"QEMU {machine} did not start the firmware: {last_error}",
+                      "check the board's machine name and that the ELF was built for this board")
+
+
+def _first_connection(dev: QemuDevice, timeout: float) -> Boot:
+    deadline = time.monotonic() + timeout
+    sock = None
+    while sock is None:
+        if not dev.running():
+            raise DeviceError(f"QEMU exited with code {dev.process.returncode}")
+        try:
+            sock = socket.create_connection(("127.0.0.1", dev.port), timeout=0.2)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise DeviceError(f"QEMU did not listen on port {dev.port} within {timeout:g} s") from None
+            time.sleep(0.02)
+    with sock:
+        buf = b""
+        while b"\n" not in buf:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise DeviceError(f"no boot line from the firmware within {timeout:g} s")
+            sock.settimeout(remaining)
+            try:
+                chunk = sock.recv(4096)
+            except socket.timeout:
+                continue
+            if not chunk:
+                raise DeviceError(f"QEMU closed the link before the boot line (exit code {dev.process.poll()})")
+            buf += chunk
+        line = buf.split(b"\n", 1)[0].decode("ascii", errors="replace").strip("\r")
+    boot = parse_boot(line)
+    if boot is None:
+        raise DeviceError(f"unexpected first line from the firmware: {line!r}")
+    return boot
