@@ -274,18 +274,18 @@ class Lowerer:
             self.fail(op, "MEAN with a non-constant axis")
         axes = sorted({int(a) % len(x.shape) for a in np.asarray(axis_t.data).ravel()})
         keep = bool(getattr(op.options, "keepDims", False))
-        if len(x.shape) != 4 or axes != [1, 2] or not keep:
-            self.fail(op, f"MEAN over axes {axes} of a {len(x.shape)}-D tensor with keep_dims={keep}",
-                      "only MEAN over H and W of NHWC with keep_dims=True (global average pooling) is generated; "
-                      "export global pooling as AVERAGE_POOL_2D or MEAN(keepdims=True)")
-        mult, shift = quant.quantize_multiplier(quant.f32(x.scale) / quant.f32(y.scale))
+        if len(x.shape) != 4 or axes != [1, 2]:
+            self.fail(op, f"MEAN over axes {axes} of a {len(x.shape)}-D tensor",
+                      "only MEAN over H and W of NHWC (global average pooling) is generated")
+        mult, shift = quant.mean_multiplier(x.scale, y.scale, x.shape[1] * x.shape[2])
         params = f"{{{mult}, {shift}, {x.zero_point}, {y.zero_point}}}"
 
         def render(ptr, scr):
             return (f"static const ee_mean_params p = {params};\n"
                     f"static const ee_dims in_d = {_c_dims(x.shape)};\n"
                     f"s = ee_mean_hw_s8(&p, &in_d, {ptr(x.index)}, {ptr(y.index)});")
-        return Step(op, "ee_mean_hw_s8", (x.index,), (y.index,), 0, [], render, 0, f"MEAN(H, W) {x.shape} -> {y.shape}")
+        return Step(op, "ee_mean_hw_s8", (x.index,), (y.index,), 0, [], render, 0,
+                    f"MEAN(H, W) {x.shape} -> {y.shape}, keep_dims={keep}")
 
     def _pad(self, op, value: int):
         x, p_t, y = self.m.tensors[op.inputs[0]], self.m.tensors[op.inputs[1]], self.m.tensors[op.outputs[0]]

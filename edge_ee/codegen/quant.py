@@ -112,3 +112,11 @@ def softmax_params(beta: float, input_scale: float, integer_bits: int = 5) -> tu
     max_input_rescaled = 1.0 * ((1 << integer_bits) - 1) * float(1 << (31 - integer_bits)) / float(1 << left_shift)
     radius = int(math.floor(max_input_rescaled))
     return mult, left_shift, -radius
+
+
+
+def mean_multiplier(input_scale: float, output_scale: float, count: int) -> tuple[int, int]:
+    """QuantizedMeanOrSum (reference/reduce.h): QuantizeMultiplier(input/output scale), then 1/count folded in."""
+    mult, shift = quantize_multiplier(f32(input_scale) / f32(output_scale))
+    fold = min(count.bit_length() - 1, 32, 31 + shift)
+    return (mult << fold) // count, shift - fold

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -30,7 +31,7 @@ import torch
 
 from edge_ee.bundle import Bundle, ExitInfo, StageInfo, Tensor, sha256_file, write_manifest
 from edge_ee.checkpoint import load_checkpoint
-from edge_ee.convert.export import FullModel, NHWCStage, export_onnx, onnx_node_module
+from edge_ee.convert.export import FullModel, NHWCStage, export_onnx, onnx_modules_of_type
 from edge_ee.convert.recipe import Recipe, load_recipe, recipe_for
 from edge_ee.convert.tflite import TfliteGraph, check_full_int8, set_input_quantization
 from edge_ee.convert.verify import exit_report, quantize, run_chain, run_single
@@ -206,24 +207,54 @@ def _run_worker(jobs: list[dict], work: Path, say: Progress, stage_module: dict,
     return results
 
 
-def _explain_failure(job: dict, r: dict, module: torch.nn.Module) -> ConversionError:
+def _where(job: dict) -> str:
+    return "the full model" if job["name"] == "full" else job["name"].replace("_", " ")
+
+
+def _locate(op: str, job: dict, wrapper: torch.nn.Module, fix: str | None) -> UnsupportedOp:
+    """UnsupportedOp naming the stage and the PyTorch module(s) that produced the ONNX op."""
+    modules = onnx_modules_of_type(Path(job["onnx"]), op, wrapper)
+    where = _where(job) + (f", module {', '.join(modules)}" if modules else "")
+    return UnsupportedOp(op, where, fix)
+
+
+_TF_OP = re.compile(r"'tf\.(\w+)' op is neither a custom op nor a flex op")
+_ONNX2TF_OP = re.compile(r"onnx_op_type:\s*(\w+)")
+
+
+def _explain_failure(job: dict, r: dict, wrapper: torch.nn.Module) -> ConversionError:
     log = Path(r["log"]).read_text(errors="replace") if Path(r["log"]).exists() else ""
-    op_type = op_name = None
-    for line in log.splitlines():
-        if "onnx_op_type:" in line:
-            op_type = line.split("onnx_op_type:")[1].split()[0]
-            if "onnx_op_name:" in line:
-                op_name = line.split("onnx_op_name:")[1].split()[0]
-    tail = [l.strip() for l in log.splitlines() if "ERROR" in l or "Error" in l][-3:]
-    if op_type:
-        mod = onnx_node_module(op_name or "", module)
-        where = job["name"] + (f", module {mod} ({type(dict(module.named_modules())[mod]).__name__})" if mod else "")
-        return UnsupportedOp(f"ONNX {op_type}" + (f" ({op_name})" if op_name else ""), where,
-                             "onnx2tf/TFLite cannot convert it to int8; replace the layer with standard ops "
-                             f"(log: {' | '.join(tail) or r['error']})")
-    return ConversionError(f"onnx2tf failed on {job['name']}: {r['error']}" + (f" ({' | '.join(tail)})" if tail else ""),
-                           "the stage must use ops TFLite can run in int8 (conv, depthwise conv, linear, pooling, "
-                           "add, relu, reshape)")
+    text = r["error"] + "\n" + log
+    ops = list(dict.fromkeys(_TF_OP.findall(text) or _ONNX2TF_OP.findall(text)))
+    if ops:
+        fix = ("TFLite has no int8 builtin for it; replace the layer with int8-friendly ops (conv, depthwise conv, "
+               "linear, pooling, add, relu, reshape)")
+        return _locate(ops[0], job, wrapper, fix)
+    first = r["error"].strip().splitlines()[0] if r["error"].strip() else "unknown error"
+    return ConversionError(f"converting {_where(job)} to int8 TFLite failed: {first}",
+                           f"see {r['log']} (kept with --keep-work DIR); the stage must use ops TFLite runs in int8")
+
+
+def bind_boundary(produced: Tensor, consumer: Path, k: int) -> dict:
+    """Gives stage k's input exactly the quantization of stage k-1's feature output (`produced`), so the int8
+    tensor passes unchanged. Independent calibration leaves them an ulp or two apart; more than 0.1 % (or another
+    zero point) would need real requantization and is refused."""
+    (consumed,), _ = read_io(consumer)
+    if consumed.shape != produced.shape or consumed.dtype != produced.dtype:
+        raise QuantizationMismatch(f"boundary stage {k - 1} -> {k}: stage {k - 1} produces {produced.dtype}"
+                                   f"{list(produced.shape)} but stage {k} takes {consumed.dtype}{list(consumed.shape)}",
+                                   "report this model: the stages were cut inconsistently")
+    rel = abs(consumed.scale - produced.scale) / produced.scale
+    if consumed.zero_point != produced.zero_point or rel > MAX_BOUNDARY_MISMATCH:
+        raise QuantizationMismatch(
+            f"boundary stage {k - 1} -> {k}: producer scale {produced.scale:.9g} zero point {produced.zero_point}, "
+            f"consumer {consumed.scale:.9g} / {consumed.zero_point} ({100 * rel:.3f} % apart; copying is allowed "
+            f"up to {100 * MAX_BOUNDARY_MISMATCH:.1f} %)",
+            "the stages were calibrated on different ranges: convert again with more --calibration-samples; "
+            "making them agree would need requantization")
+    patched = set_input_quantization(consumer, produced.scale, produced.zero_point)
+    return {"scale": produced.scale, "zero_point": produced.zero_point, "consumer_scale_before": consumed.scale,
+            "relative_difference": rel, "patched_tensors": patched}
 
 
 # ---------------------------------------------------------------- the conversion
@@ -308,26 +339,17 @@ def convert_model(model: MultiExitModel, model_name: str, class_names: list[str]
             for job in jobs:
                 dst = tmp / f"{job['name']}.tflite"
                 shutil.copyfile(results[job["name"]]["tflite"], dst)
-                check_full_int8(dst, f"{job['name']}.tflite", per_channel=recipe.quant_type == "per-channel")
+                try:
+                    check_full_int8(dst, f"{job['name']}.tflite", per_channel=recipe.quant_type == "per-channel")
+                except UnsupportedOp as e:
+                    raise _locate(e.op, job, modules[job["name"]], e.fix) from None
                 files[job["name"]] = dst
             # 4: bit-equal boundaries.
             boundaries = []
             for k in range(1, K):
                 _, prev_out = read_io(files[f"stage_{k - 1}"])
                 _, produced = _pick_outputs(prev_out, model.num_classes, feature_shapes[k - 1], f"stage {k - 1}")
-                (consumed,), _ = read_io(files[f"stage_{k}"])
-                rel = abs(consumed.scale - produced.scale) / produced.scale
-                if consumed.zero_point != produced.zero_point or rel > MAX_BOUNDARY_MISMATCH:
-                    raise QuantizationMismatch(
-                        f"boundary stage {k - 1} -> {k}: producer scale {produced.scale:.9g} zero point "
-                        f"{produced.zero_point}, consumer {consumed.scale:.9g} / {consumed.zero_point} "
-                        f"({100 * rel:.3f} % apart; copying is allowed up to {100 * MAX_BOUNDARY_MISMATCH:.1f} %)",
-                        "the stages were calibrated on different ranges: convert again with more "
-                        "--calibration-samples; making them agree would need requantization")
-                patched = set_input_quantization(files[f"stage_{k}"], produced.scale, produced.zero_point)
-                boundaries.append({"from": k - 1, "to": k, "scale": produced.scale, "zero_point": produced.zero_point,
-                                   "consumer_scale_before": consumed.scale,
-                                   "relative_difference": rel, "patched_tensors": patched})
+                boundaries.append({"from": k - 1, "to": k, **bind_boundary(produced, files[f"stage_{k}"], k)})
             # Read back what the interpreter sees.
             stages: list[StageInfo] = []
             macs = stage_macs(model)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_ee.errors import ConversionError
+from edge_ee.errors import ConversionError, UnsupportedOp
 
 # Ops whose int8 kernels take int8 weights (input 1) and int32 biases (input 2).
 WEIGHTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV")
@@ -167,6 +167,15 @@ def check_full_int8(path, what: str | None = None, per_channel: bool = False) ->
         t = io_float[0]
         raise ConversionError(f"{what} is {kind}, not fully int8: {'input' if t.index in g.inputs else 'output'} "
                               f"{t.name!r} is {t.dtype}", fix)
+    for op in g.ops:
+        if op.name in ("QUANTIZE", "DEQUANTIZE"):
+            continue
+        floats = [g.tensor(i) for i in op.inputs + op.outputs
+                  if i >= 0 and g.tensor(i).dtype == "float32" and not g.tensor(i).constant]
+        if floats:
+            raise UnsupportedOp(op.name, what, f"it has no int8 kernel, so TFLite left it in float (tensor "
+                                f"{floats[0].name!r}); replace the layer with int8-friendly ops (conv, depthwise "
+                                "conv, linear, pooling, add, relu, reshape)")
     for op in g.ops:
         for i in op.outputs:
             t = g.tensor(i)

@@ -77,7 +77,7 @@ typedef struct {
 } ee_pool_params;
 
 typedef struct {
-    int32_t multiplier, shift; /* QuantizeMultiplier(input scale / output scale) */
+    int32_t multiplier, shift; /* QuantizeMultiplier(input scale / output scale) with 1/count folded in */
     int32_t input_zero_point, output_zero_point;
 } ee_mean_params;
 
@@ -131,8 +131,8 @@ ee_status ee_avgpool_s8(const ee_pool_params *params, const ee_dims *input_dims,
 ee_status ee_maxpool_s8(const ee_pool_params *params, const ee_dims *input_dims, const int8_t *input,
                         const ee_dims *output_dims, int8_t *output);
 
-/* MEAN over H and W of a 4-D tensor (reference_integer_ops::Mean): input [n, h, w, c] -> output [n, 1, 1, c]
- * (or [n, c]: the same bytes). */
+/* MEAN over H and W of a 4-D tensor (reference_ops::QuantizedMeanOrSum, integer): input [n, h, w, c] ->
+ * output [n, 1, 1, c] or [n, c] (the same bytes). */
 ee_status ee_mean_hw_s8(const ee_mean_params *params, const ee_dims *input_dims, const int8_t *input,
                         int8_t *output);
 
