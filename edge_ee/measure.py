@@ -100,8 +100,11 @@ class DeviceSession:
             reply = self._note(self.link.command("ee-info"))
             text = reply.field("m-ee-info-[")
             if reply.ok and text is not None:
-                self.facts = DeviceFacts.parse(text)
-                return self.facts
+                try:
+                    self.facts = DeviceFacts.parse(text)
+                    return self.facts
+                except DeviceError:  # damaged on the way (the info line has no checksum): ask again
+                    continue
         raise DeviceError(f"no valid answer to ee-info from {self.link.transport.url}",
                           "check that the device runs edge_ee firmware and that the port and baud rate are right")
 
@@ -154,8 +157,9 @@ class DeviceSession:
                 raise DeviceError(f"the device failed input {index}: {reply.errors[0]}", "see the firmware's log")
             if reply.has("m-infer-done"):
                 self.link.reader.expect(seq + 1)  # the record was sent: if it did not arrive, it is lost
-            good = [r for r in reply.records if r.mode == mode]
-            if len(good) == 1 and reply.complete:
+            # A record of this command (its seq is new) is the result, even when the rest of the reply was lost.
+            good = [r for r in reply.records if r.mode == mode and r.seq >= seq]
+            if len(good) == 1 and not reply.reset:
                 return Result(index, mode, good[0], attempt, (t0, t1))
         self.lost_inferences.append({"index": index, "mode": MODES[mode], "attempts": self.retries + 1})
         return Result(index, mode, None, self.retries + 1)
