@@ -251,6 +251,7 @@ class MeasureRun:
     modeled: bool
     cost: object
     measured_uj: dict[tuple[int, int], float] = field(default_factory=dict)  # (mode, index) -> uJ (power monitor)
+    windows_s: dict[tuple[int, int], tuple[float, float]] = field(default_factory=dict)  # their windows
     power_source: str | None = None
     stopped: str | None = None
     trace: object = None
@@ -259,10 +260,14 @@ class MeasureRun:
         rec = r.record
         c = self.cost(rec.total)
         uj = self.measured_uj.get((r.mode, r.index), c.energy_uj if self.power_source is None else None)
-        return {"index": r.index, "name": self.inputs.names[r.index], "label": int(self.inputs.labels[r.index]),
-                "mode": MODES[r.mode], "seq": rec.seq, "exit": rec.exit, "pred": rec.pred,
-                "stage_counts": list(rec.counts), "attempts": r.attempts, "latency_ms": c.latency_ms,
-                "energy_uj": uj}
+        row = {"index": r.index, "name": self.inputs.names[r.index], "label": int(self.inputs.labels[r.index]),
+               "mode": MODES[r.mode], "seq": rec.seq, "exit": rec.exit, "pred": rec.pred,
+               "stage_counts": list(rec.counts), "attempts": r.attempts, "latency_ms": c.latency_ms,
+               "energy_uj": uj}
+        if (r.mode, r.index) in self.windows_s:
+            a, b = self.windows_s[(r.mode, r.index)]
+            row["window_s"] = [a, b]  # on the power monitor's clock
+        return row
 
     def report(self) -> dict:
         rows = [self._row(r) for r in self.early + self.full if r.record is not None]
@@ -335,20 +340,24 @@ def run_inputs(session: DeviceSession, inputs: Inputs, early: list, full: list, 
         bar.close()
 
 
-def measured_energies(trace, early: list[Result], full: list[Result]) -> tuple[dict, str]:
+def measured_energies(trace, early: list[Result], full: list[Result]) -> tuple[dict, dict, str]:
     """Per-inference energy from power samples: trigger windows matched in run order, else host windows."""
     from edge_ee.power.trace import host_windows, trigger_windows, window_energies_uj
 
     order = [r for pair in zip(early, full) for r in pair if r.record is not None]
+    how = "host-time windows: send to reply, so they include the UART traffic"
+    wins = None
     if trace.trigger is not None:
         wins = trigger_windows(trace)
         if len(wins) == len(order):
-            uj = window_energies_uj(trace, wins)
-            return {(r.mode, r.index): float(e) for r, e in zip(order, uj)}, f"measured ({trace.source}, trigger windows)"
-    wins = host_windows(trace, [r.window for r in order])
+            how = "trigger windows"
+        else:  # retried steps or a firmware without the timestamp pin: edges do not pair with inferences
+            wins = None
+    if wins is None:
+        wins = host_windows(trace, [r.window for r in order])
     uj = window_energies_uj(trace, wins)
-    return ({(r.mode, r.index): float(e) for r, e in zip(order, uj)},
-            f"measured ({trace.source}, host-time windows: include UART traffic)")
+    keys = [(r.mode, r.index) for r in order]
+    return dict(zip(keys, map(float, uj))), dict(zip(keys, wins)), f"measured ({trace.source}, {how})"
 
 
 def measure(link: DeviceLink, board, bundle, inputs: Inputs, *, retries: int = 2, max_resets: int = 3,
@@ -384,7 +393,7 @@ def measure(link: DeviceLink, board, bundle, inputs: Inputs, *, retries: int = 2
                      link.disconnects, session.retried, session.lost_inferences, what, modeled, cost,
                      stopped=stopped, trace=trace)
     if trace is not None:
-        run.measured_uj, run.power_source = measured_energies(trace, early, full)
+        run.measured_uj, run.windows_s, run.power_source = measured_energies(trace, early, full)
     return run
 
 
@@ -485,3 +494,87 @@ def write_reports(run: MeasureRun, out, force: bool = False) -> Path:
         (tmp / "measure.json").write_text(json.dumps(rep, indent=2) + "\n")
         (tmp / "measure.md").write_text(format_report(rep))
     return Path(out)
+
+
+# ---------------------------------------------------------------------- the command's library entry
+
+
+@dataclass
+class MeasureConfig:
+    board: str
+    build: Path | None = None        # a firmware build folder (edge-ee build)
+    bundle: Path | None = None       # a bundle: built into a temporary folder for emulated boards
+    port: str | None = None          # attach to a running device instead of flashing
+    samples: Path | None = None
+    dataset: str | None = None
+    data_dir: Path | None = None
+    limit: int | None = None
+    power: str | None = None         # MONITOR:URL
+    power_voltage: float | None = None
+    power_rate: float | None = None
+    retries: int = 2
+    max_resets: int = 3
+    line_timeout: float = 5.0
+    infer_timeout: float = 30.0
+    progress: bool = False
+
+
+def _inputs(cfg: MeasureConfig, bundle) -> Inputs:
+    from edge_ee.runtime.inputs import dataset_samples, read_samples_dir
+
+    if (cfg.samples is None) == (cfg.dataset is None):
+        raise ConfigError("give exactly one of --samples DIR and --dataset NAME", "e.g. --dataset digits")
+    s = (read_samples_dir(bundle, cfg.samples, limit=cfg.limit) if cfg.samples is not None
+         else dataset_samples(bundle, cfg.dataset, cfg.data_dir, cfg.limit))
+    return Inputs(s.x, s.labels, list(s.names), s.source)
+
+
+def run_measure(cfg: MeasureConfig) -> MeasureRun:
+    """Resolves the firmware and the bundle, starts (flashes) or attaches to the device, opens the power
+    monitor, measures, and stops what it started."""
+    import contextlib
+    import tempfile
+
+    from edge_ee.boards import load_board
+    from edge_ee.bundle import Bundle
+    from edge_ee.device.build import FirmwareBuild, build_firmware
+    from edge_ee.power import open_monitor
+    from edge_ee.telemetry import open_transport
+
+    board = load_board(cfg.board)
+    with contextlib.ExitStack() as stack:
+        build = None
+        if cfg.build is not None:
+            build = FirmwareBuild.load(cfg.build)
+            if build.board != board.name:
+                raise ConfigError(f"{cfg.build} was built for {build.board}, not {board.name}",
+                                  f"pass --board {build.board}, or build for {board.name}")
+            bundle_path = cfg.bundle or Path(json.loads((Path(cfg.build) / "build.json").read_text())["bundle"]["path"])
+        elif cfg.bundle is not None:
+            bundle_path = cfg.bundle
+        else:
+            raise ConfigError("measure needs the firmware build (--build DIR) or the bundle", "e.g. --build out/fw")
+        bundle = Bundle.load(bundle_path)
+        inputs = _inputs(cfg, bundle)
+        url = cfg.port
+        if url is None:
+            if not board.is_qemu:
+                raise ConfigError(f"{board.name} is a real board: edge-ee measure does not flash it",
+                                  "flash it with `edge-ee flash`, then pass its serial port: --port /dev/ttyACM0")
+            if build is None:
+                tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="edge_ee-measure-"))
+                build = build_firmware(bundle, board, Path(tmp) / "fw")
+            from edge_ee.device.flash import flash
+
+            dev = stack.enter_context(flash(build.path, board))
+            url = dev.url
+        baud = board.serial.baud if board.serial else 115200
+        link = DeviceLink(open_transport(url, baudrate=baud), num_stages=bundle.num_stages,
+                          line_timeout=cfg.line_timeout, infer_timeout=cfg.infer_timeout)
+        stack.callback(link.close)
+        monitor = None
+        if cfg.power:
+            monitor = stack.enter_context(open_monitor(cfg.power))
+            monitor.configure(voltage_v=cfg.power_voltage, rate_hz=cfg.power_rate)
+        return measure(link, board, bundle, inputs, retries=cfg.retries, max_resets=cfg.max_resets,
+                       monitor=monitor, progress=cfg.progress)

@@ -20,11 +20,28 @@ N_INPUTS = 12
 
 @pytest.fixture(scope="session")
 def staged_bundle(tmp_path_factory):
-    from codegen_support import make_staged_digits_bundle
+    """Codegen's two-stage digits bundle with exit 0's threshold set at the median integer uncertainty of the
+    test inputs, so that both exits occur (a copy with a rewritten manifest: one bundle for every build)."""
+    import json
+    import shutil
 
-    from edge_ee.bundle import Bundle
+    from codegen_support import digits_inputs, make_staged_digits_bundle
 
-    return Bundle.load(make_staged_digits_bundle(tmp_path_factory.mktemp("measure") / "bundle"))
+    from edge_ee.bundle import Bundle, write_manifest
+    from edge_ee.codegen.twin import TwinEngine
+    from edge_ee.exits import int_uncertainty
+
+    root = tmp_path_factory.mktemp("measure")
+    raw = Bundle.load(make_staged_digits_bundle(root / "raw"))
+    probe = TwinEngine(raw, root / "probe")
+    test0 = raw.exit_tests()[0]
+    u = sorted(int_uncertainty(test0, probe.run_stage(0, x)["logits"]) for x in digits_inputs(raw, N_INPUTS))
+    manifest = json.loads((root / "raw" / "manifest.json").read_text())
+    manifest["exits"][0]["threshold"] = (u[N_INPUTS // 2 - 1] + u[N_INPUTS // 2]) / 2
+    shutil.copytree(root / "raw", root / "bundle")
+    (root / "bundle" / "manifest.json").unlink()
+    write_manifest(root / "bundle", manifest)
+    return Bundle.load(root / "bundle")
 
 
 @pytest.fixture(scope="session")
@@ -45,33 +62,21 @@ def digits_inputs_obj(staged_bundle, digits_x):
 
 
 @pytest.fixture(scope="session")
-def threshold(staged_bundle, digits_x, tmp_path_factory) -> float:
-    """Exit 0's threshold at the median integer uncertainty of the test inputs, so that both exits occur."""
-    from edge_ee.codegen.twin import TwinEngine
-    from edge_ee.exits import int_uncertainty
-
-    probe = TwinEngine(staged_bundle, tmp_path_factory.mktemp("probe"))
-    test0 = staged_bundle.exit_tests()[0]
-    u = sorted(int_uncertainty(test0, probe.run_stage(0, x)["logits"]) for x in digits_x)
-    return (u[len(u) // 2 - 1] + u[len(u) // 2]) / 2
-
-
-@pytest.fixture(scope="session")
-def host_firmware(staged_bundle, threshold, tmp_path_factory) -> Path:
+def host_firmware(staged_bundle, tmp_path_factory) -> Path:
     from edge_ee.codegen import generate_bundle
 
     root = tmp_path_factory.mktemp("hostfw")
-    generate_bundle(staged_bundle, root / "model", thresholds=[threshold])
+    generate_bundle(staged_bundle, root / "model")
     subprocess.run(["make", "-s", "-f", str(ROOT / "firmware" / "Makefile"), "FAMILY=host", f"BUILD={root / 'build'}",
                     f"MODEL_DIR={root / 'model'}"], check=True, capture_output=True)
     return root / "build" / "firmware"
 
 
 @pytest.fixture(scope="session")
-def twin(staged_bundle, threshold, tmp_path_factory):
+def twin(staged_bundle, tmp_path_factory):
     from edge_ee.codegen.twin import TwinEngine
 
-    return TwinEngine(staged_bundle, tmp_path_factory.mktemp("twin"), thresholds=[threshold])
+    return TwinEngine(staged_bundle, tmp_path_factory.mktemp("twin"))
 
 
 @pytest.fixture
