@@ -86,3 +86,17 @@ def device(host_firmware):
     server = DeviceServer(str(host_firmware))
     yield server
     server.close()
+
+
+@pytest.fixture(scope="session")
+def host_firmware_sanitized(staged_bundle, tmp_path_factory) -> Path:
+    """The same host-native firmware built with AddressSanitizer and UndefinedBehaviorSanitizer."""
+    from edge_ee.codegen import generate_bundle
+
+    root = tmp_path_factory.mktemp("hostfw-asan")
+    generate_bundle(staged_bundle, root / "model")
+    subprocess.run(["make", "-s", "-f", str(ROOT / "firmware" / "Makefile"), "FAMILY=host", f"BUILD={root / 'build'}",
+                    f"MODEL_DIR={root / 'model'}",
+                    "OPT=-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"],
+                   check=True, capture_output=True)
+    return root / "build" / "firmware"
