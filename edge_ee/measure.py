@@ -465,18 +465,30 @@ def write_plots(run: MeasureRun, rep: dict, out: Path) -> list[str]:
         fig.savefig(out / "energy_by_exit.png", dpi=120)
         plt.close(fig)
         files.append("energy_by_exit.png")
-    if run.trace is not None and len(run.trace):
+    if run.trace is not None and len(run.trace) and run.windows_s:
         tr = run.trace
-        fig, ax = plt.subplots(figsize=(8, 3))
-        ax.plot(tr.t, tr.power * 1e3, lw=0.6)
+        lo = min(a for a, _ in run.windows_s.values())
+        hi = max(b for _, b in run.windows_s.values())
+        pad = 0.02 * (hi - lo)
+        keep = (tr.t >= lo - pad) & (tr.t <= hi + pad)  # the run, not the whole recording
+        fig, ax = plt.subplots(figsize=(9, 3.2))
+        ax.step(tr.t[keep], tr.power[keep] * 1e3, where="post", lw=0.6, color="0.3")
+        ax.set_xlim(lo - pad, hi + pad)
         for r in run.early + run.full:
-            if r.record is not None and r.window is not None and tr.host_t0 is not None:
-                a = r.window[0] - tr.host_t0
-                ax.axvline(a, color="tab:green" if r.mode == MODE_EARLY else "tab:red", lw=0.5, alpha=0.6)
-                ax.text(a, ax.get_ylim()[1], str(r.record.exit), fontsize=6, va="top")
-        ax.set_xlabel("time (s)")
+            if r.record is None or (r.mode, r.index) not in run.windows_s:
+                continue
+            a, b = run.windows_s[(r.mode, r.index)]
+            color = "tab:green" if r.mode == MODE_EARLY else "tab:red"
+            ax.axvspan(a, b, color=color, alpha=0.12, lw=0)
+            # stage boundaries inside the window, placed by the device's per-stage counts
+            cum = np.cumsum(r.record.counts[:r.record.exit + 1])
+            for c in cum[:-1]:
+                ax.axvline(a + (b - a) * c / cum[-1], color=color, lw=0.6, ls=":")
+            ax.text(a, 1.0, str(r.record.exit), transform=ax.get_xaxis_transform(), fontsize=6, va="top")
+        ax.set_xlabel(f"time (s) on the monitor's clock ({tr.source})")
         ax.set_ylabel("power (mW)")
-        ax.set_title("power with inference starts (green: early exit, red: full; numbers: exit taken)")
+        ax.set_title("inference windows (green: early exit, red: always full; number: exit taken; "
+                     "dotted: stage boundaries)", fontsize=8)
         fig.tight_layout()
         fig.savefig(out / "power_timeline.png", dpi=120)
         plt.close(fig)
@@ -504,7 +516,8 @@ class MeasureConfig:
     board: str
     build: Path | None = None        # a firmware build folder (edge-ee build)
     bundle: Path | None = None       # a bundle: built into a temporary folder for emulated boards
-    port: str | None = None          # attach to a running device instead of flashing
+    port: str | None = None          # attach to a running device instead of starting the emulator
+    flash: bool = False              # real boards: flash `build` before attaching to `port`
     samples: Path | None = None
     dataset: str | None = None
     data_dir: Path | None = None
@@ -556,18 +569,22 @@ def run_measure(cfg: MeasureConfig) -> MeasureRun:
             raise ConfigError("measure needs the firmware build (--build DIR) or the bundle", "e.g. --build out/fw")
         bundle = Bundle.load(bundle_path)
         inputs = _inputs(cfg, bundle)
+        from edge_ee.device.flash import flash
+
         url = cfg.port
-        if url is None:
-            if not board.is_qemu:
-                raise ConfigError(f"{board.name} is a real board: edge-ee measure does not flash it",
-                                  "flash it with `edge-ee flash`, then pass its serial port: --port /dev/ttyACM0")
+        if not board.is_qemu:
+            if url is None:
+                raise ConfigError(f"{board.name} is a real board: its serial port is needed",
+                                  "pass --port /dev/ttyACM0 (and --flash to flash --build first)")
+            if cfg.flash:
+                if build is None:
+                    raise ConfigError("--flash needs the firmware build", "pass --build DIR (from edge-ee build)")
+                flash(build.path, board)
+        elif url is None:
             if build is None:
                 tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="edge_ee-measure-"))
                 build = build_firmware(bundle, board, Path(tmp) / "fw")
-            from edge_ee.device.flash import flash
-
-            dev = stack.enter_context(flash(build.path, board))
-            url = dev.url
+            url = stack.enter_context(flash(build.path, board)).url  # QEMU, stopped when the run ends
         baud = board.serial.baud if board.serial else 115200
         link = DeviceLink(open_transport(url, baudrate=baud), num_stages=bundle.num_stages,
                           line_timeout=cfg.line_timeout, infer_timeout=cfg.infer_timeout)

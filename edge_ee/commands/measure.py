@@ -18,6 +18,7 @@ def register(sub) -> None:
     p.add_argument("--build", type=Path, metavar="DIR", help="firmware build folder from `edge-ee build`")
     p.add_argument("--port", metavar="URL", help="serial link of a running device: /dev/ttyACM0, socket://HOST:PORT, "
                                                  "rfc2217://HOST:PORT (default: start the emulated board)")
+    p.add_argument("--flash", action="store_true", help="real boards: flash --build with the board's tool first")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--samples", type=Path, metavar="DIR", help="EnergyRunner folder: .bin inputs and y_labels.csv")
     src.add_argument("--dataset", help="the held-out test split of this dataset (as `edge-ee simulate`)")
@@ -44,7 +45,8 @@ def run(args) -> int:
 
     if args.out is not None:
         check_writable(args.out, args.force)
-    cfg = MeasureConfig(board=args.board, build=args.build, bundle=args.bundle, port=args.port, samples=args.samples,
+    cfg = MeasureConfig(board=args.board, build=args.build, bundle=args.bundle, port=args.port, flash=args.flash,
+                        samples=args.samples,
                         dataset=args.dataset, data_dir=args.data_dir, limit=args.limit, power=args.power,
                         power_voltage=args.power_voltage, power_rate=args.power_rate, retries=args.retries,
                         max_resets=args.max_resets, line_timeout=args.timeout,
