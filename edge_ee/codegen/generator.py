@@ -37,6 +37,7 @@ KERNEL_FILES = {
     "ee_fully_connected_s8": "ee_fully_connected_s8.c", "ee_add_s8": "ee_add_s8.c",
     "ee_avgpool_s8": "ee_avgpool_s8.c", "ee_maxpool_s8": "ee_maxpool_s8.c", "ee_mean_hw_s8": "ee_mean_hw_s8.c",
     "ee_pad_s8": "ee_pad_s8.c", "ee_softmax_s8": "ee_softmax_s8.c", "ee_requantize_s8": "ee_requantize_s8.c",
+    "ee_transpose_s8": "ee_transpose_s8.c",
 }
 HEADERS = ("ee_nn.h", "ee_math.h", "ee_features.h", "ee_exit.h")
 

@@ -14,7 +14,7 @@ from edge_ee.errors import UnsupportedOp
 from edge_ee.tflite_model import OperatorInfo, TFLiteModel
 
 SUPPORTED = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "AVERAGE_POOL_2D", "MAX_POOL_2D", "MEAN",
-             "RESHAPE", "SQUEEZE", "EXPAND_DIMS", "PAD", "PADV2", "SOFTMAX", "QUANTIZE")
+             "RESHAPE", "SQUEEZE", "EXPAND_DIMS", "PAD", "PADV2", "SOFTMAX", "QUANTIZE", "TRANSPOSE")
 ALIAS_OPS = ("RESHAPE", "SQUEEZE", "EXPAND_DIMS")  # same bytes, new shape: the output shares the input's buffer
 
 _ACTIVATIONS = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6", 4: "TANH", 5: "SIGN_BIT"}
@@ -338,6 +338,24 @@ class Lowerer:
             return (f"static const ee_requantize_params p = {{{x.zero_point}, {y.zero_point}, {mult}, {shift}}};\n"
                     f"s = ee_requantize_s8(&p, {y.size}, {ptr(x.index)}, {ptr(y.index)});")
         return Step(op, "ee_requantize_s8", (x.index,), (y.index,), 0, [], render, 0, f"QUANTIZE int8 {x.shape}")
+
+    def op_transpose(self, op):
+        x, p_t, y = self.m.tensors[op.inputs[0]], self.m.tensors[op.inputs[1]], self.m.tensors[op.outputs[0]]
+        self.check_int8(op, x.index, y.index)
+        if p_t.data is None or len(x.shape) > 4:
+            self.fail(op, "TRANSPOSE with a non-constant permutation or more than 4 dimensions")
+        perm = [int(v) for v in np.asarray(p_t.data).ravel()]
+        lead = 4 - len(perm)
+        perm4 = list(range(lead)) + [p + lead for p in perm]
+        if sorted(perm) != list(range(len(perm))) or tuple(x.shape[p] for p in perm) != tuple(y.shape):
+            self.fail(op, f"TRANSPOSE with permutation {perm} of {x.shape} -> {y.shape}")
+
+        def render(ptr, scr):
+            return (f"static const ee_transpose_params p = {{{{{', '.join(map(str, perm4))}}}}};\n"
+                    f"static const ee_dims in_d = {_c_dims(x.shape)};\n"
+                    f"s = ee_transpose_s8(&p, &in_d, {ptr(x.index)}, {ptr(y.index)});")
+        return Step(op, "ee_transpose_s8", (x.index,), (y.index,), 0, [], render, 0,
+                    f"TRANSPOSE {x.shape} -> {y.shape}, perm {perm}")
 
     def _alias(self, op):
         x, y = self.m.tensors[op.inputs[0]], self.m.tensors[op.outputs[0]]

@@ -17,6 +17,8 @@ class BuildConfig:
     force: bool = False
     energy_mode: bool = False
     opt: str = "-O2"
+    thresholds: tuple[float, ...] | None = None
+    measure: str | None = None
 
 
 def register(sub) -> None:
@@ -30,6 +32,9 @@ def register(sub) -> None:
     p.add_argument("--force", action="store_true", help="replace --out if it exists")
     p.add_argument("--energy", dest="energy_mode", action="store_true",
                    help="energy mode: timestamps as GPIO edges, UART at the board's energy baud rate")
+    p.add_argument("--thresholds", type=float, nargs="+", default=None,
+                   help="override the manifest's exit thresholds (one per early exit)")
+    p.add_argument("--measure", default=None, help="override the exits' confidence measure")
     p.add_argument("--opt", default="-O2", choices=["-O0", "-O1", "-O2", "-O3", "-Os"], help="optimization level")
     p.set_defaults(func=run)
 
@@ -37,8 +42,10 @@ def register(sub) -> None:
 def run(args) -> int:
     from edge_ee.device.build import build_firmware
 
-    cfg = BuildConfig(args.bundle, args.board, args.out, args.force, args.energy_mode, args.opt)
-    fw = build_firmware(cfg.bundle, cfg.board, cfg.out, cfg.force, energy_mode=cfg.energy_mode, opt=cfg.opt)
+    cfg = BuildConfig(args.bundle, args.board, args.out, args.force, args.energy_mode, args.opt,
+                      tuple(args.thresholds) if args.thresholds else None, args.measure)
+    fw = build_firmware(cfg.bundle, cfg.board, cfg.out, cfg.force, energy_mode=cfg.energy_mode, opt=cfg.opt,
+                        thresholds=cfg.thresholds, measure=cfg.measure)
     s = fw.sizes
     print(f"built {fw.elf} for {fw.board} ({fw.num_stages} stages, {fw.num_classes} classes, "
           f"{'energy' if fw.energy_mode else 'performance'} mode)")

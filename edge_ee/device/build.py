@@ -190,10 +190,11 @@ def _sizes(elf: Path, board) -> Sizes:
 
 
 def build_firmware(bundle, board, out, force: bool = False, *, energy_mode: bool = False, opt: str = "-O2",
-                   jobs: int = 2) -> FirmwareBuild:
+                   jobs: int = 2, thresholds=None, measure: str | None = None) -> FirmwareBuild:
     """Generates the model's C, compiles the firmware for `board` into `out` (atomically) and returns the build.
-    `bundle`: a Bundle or its folder; `board`: a Board or its name. Raises FitError before compiling when the
-    model cannot fit, ConfigError for boards without firmware, ToolMissing without the cross compiler."""
+    `bundle`: a Bundle or its folder; `board`: a Board or its name; `thresholds` / `measure` override the
+    manifest's exits (as for `edge-ee codegen`). Raises FitError before compiling when the model cannot fit,
+    ConfigError for boards without firmware, ToolMissing without the cross compiler."""
     from edge_ee.boards import load_board
     from edge_ee.bundle import Bundle
     from edge_ee.codegen import generate_bundle
@@ -205,7 +206,7 @@ def build_firmware(bundle, board, out, force: bool = False, *, energy_mode: bool
     check_writable(out, force)
     model_name = re.sub(r"[^A-Za-z0-9_.-]", "-", bundle.name) or "model"
     with atomic_dir(out, force) as tmp:
-        gen = generate_bundle(bundle, tmp / "model")
+        gen = generate_bundle(bundle, tmp / "model", thresholds=thresholds, measure=measure)
         input_bytes = bundle.input.size
         check_fit(board, gen.weights_bytes, gen.arena_size, input_bytes)
         check_buildable(board)
@@ -218,6 +219,7 @@ def build_firmware(bundle, board, out, force: bool = False, *, energy_mode: bool
             "counter": board.counter, "clock_hz": board.core.clock_hz, "energy_mode": energy_mode,
             "bundle": {"name": bundle.name, "path": str(Path(bundle.path).resolve()),
                        "manifest_sha256": _sha256(Path(bundle.path) / "manifest.json")},
+            "exits": [t.to_manifest() if t is not None else None for t in bundle.exit_tests(thresholds, measure)],
             "model": {"stages": bundle.num_stages, "classes": len(bundle.class_names) or bundle.stages[0].logits.size,
                       "input_bytes": input_bytes, "arena_bytes": gen.arena_size, "weights_bytes": gen.weights_bytes,
                       "benchmark": benchmark_id(model_name)},

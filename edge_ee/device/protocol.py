@@ -56,16 +56,22 @@ class DeviceClient:
     """One connection to a device. Use as a context manager, or call close()."""
 
     def __init__(self, url: str, *, timeout: float = 5.0, infer_timeout: float = 30.0, baudrate: int = 115200,
-                 connect_timeout: float = 5.0):
-        try:
-            import serial
-        except ImportError:  # pragma: no cover - pyserial is a declared dependency of edge_ee[device]
-            raise ToolMissing("pyserial is not installed", "pip install 'edge_ee[device]'") from None
+                 connect_timeout: float = 5.0, transport=None):
+        """`url`: a pyserial URL or port name. `transport`: instead of opening `url`, an open pyserial-like
+        object (read(n) returning what arrives within its short timeout, write, in_waiting, close), e.g. the
+        pipes of a host-native firmware (edge_ee.device.hostfw)."""
         self.url = url
         self.timeout = timeout
         self.infer_timeout = infer_timeout
         self.boots: list[Boot] = []
         self._buf = b""
+        if transport is not None:
+            self._port = transport
+            return
+        try:
+            import serial
+        except ImportError:  # pragma: no cover - pyserial is a declared dependency of edge_ee[device]
+            raise ToolMissing("pyserial is not installed", "pip install 'edge_ee[device]'") from None
         deadline = time.monotonic() + connect_timeout
         while True:
             try:
@@ -92,8 +98,6 @@ class DeviceClient:
 
     def read_line(self, timeout: float | None = None) -> str:
         """The next line (without line ending). Raises DeviceTimeout or DeviceError."""
-        import serial
-
         timeout = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
         while b"\n" not in self._buf:
@@ -105,7 +109,7 @@ class DeviceClient:
                                     "hangs must be restarted (stop and rerun edge-ee flash)")
             try:
                 chunk = self._port.read(max(1, self._port.in_waiting))
-            except (serial.SerialException, OSError) as e:
+            except (OSError, ValueError) as e:  # serial.SerialException is an OSError
                 raise DeviceError(f"the link to {self.url} broke: {e}",
                                   "the device stopped (see the emulator's log) or was unplugged") from None
             self._buf += chunk
@@ -115,18 +119,14 @@ class DeviceClient:
             raise DeviceError(f"the device faulted: {line}", "a firmware bug: report it with the build folder")
         return line
 
-    def drain_boot(self, wait: float = 0.2) -> list[Boot]:
-        """Reads lines for `wait` seconds and keeps boot lines (call after connecting to catch a fresh boot)."""
-        end = time.monotonic() + wait
-        while time.monotonic() < end:
-            try:
-                line = self.read_line(max(0.01, end - time.monotonic()))
-            except DeviceTimeout:
-                break
-            boot = parse_boot(line)
+    def wait_boot(self, timeout: float | None = None) -> Boot:
+        """Reads until the boot line (a device that was just started or reset). Raises DeviceTimeout."""
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        while True:
+            boot = parse_boot(self.read_line(max(0.0, deadline - time.monotonic())))
             if boot is not None:
                 self.boots.append(boot)
-        return self.boots
+                return boot
 
     def command(self, cmd: str, *, line_timeout: float | None = None) -> list[str]:
         """Sends `cmd%` and returns the reply's lines up to (without) `m-ready`."""

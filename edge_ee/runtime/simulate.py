@@ -84,6 +84,8 @@ def stage_macs(bundle: Bundle) -> list[int]:
 
 def full_network_macs(bundle: Bundle) -> int:
     """The network without early-exit heads (what the monolithic baseline computes)."""
+    if bundle.baseline and bundle.baseline.get("macs"):
+        return int(bundle.baseline["macs"])
     return sum(s.backbone_macs for s in bundle.stages) + bundle.stages[-1].head_macs
 
 

@@ -96,6 +96,10 @@ typedef struct {
     int32_t multiplier, shift; /* QuantizeMultiplier(input scale / output scale) */
 } ee_requantize_params;
 
+typedef struct {
+    int32_t perm[4]; /* output axis i takes input axis perm[i] (dims extended to 4-D with leading 1s) */
+} ee_transpose_params;
+
 /* CONV_2D, int8 (reference_integer_ops::ConvPerChannel).
  * input [n, h, w, ic], filter [oc, kh, kw, ic] (filter_dims = {oc, kh, kw, ic}), bias [oc] int32 or NULL,
  * output [n, oh, ow, oc]. Scratch: ee_conv_s8_get_buffer_size (DSP path only; the reference path needs none). */
@@ -144,6 +148,10 @@ ee_status ee_pad_s8(const ee_pad_params *params, const ee_dims *input_dims, cons
  * rows x depth. */
 ee_status ee_softmax_s8(const ee_softmax_params *params, int32_t rows, int32_t depth, const int8_t *input,
                         int8_t *output);
+
+/* TRANSPOSE, int8, up to 4-D (dims extended with leading 1s): output axis i is input axis perm[i]. */
+ee_status ee_transpose_s8(const ee_transpose_params *params, const ee_dims *input_dims, const int8_t *input,
+                          int8_t *output);
 
 /* QUANTIZE int8 -> int8 (requantization, reference_ops::Requantize): size elements. */
 ee_status ee_requantize_s8(const ee_requantize_params *params, int32_t size, const int8_t *input, int8_t *output);

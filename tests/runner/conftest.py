@@ -94,3 +94,34 @@ def kws_samples(shared_data) -> Path:
 @pytest.fixture(scope="session")
 def vww_samples(shared_data) -> Path:
     return shared_data / "mlperf_tiny" / "vww" / "perf_samples_vww01"
+
+
+@pytest.fixture(scope="session")
+def digits_bundle(digits_checkpoint, tmp_path_factory) -> Path:
+    """digits-cnn converted by `edge-ee convert`: 2 stages + full.tflite."""
+    from edge_ee.convert import convert_checkpoint
+
+    out = tmp_path_factory.mktemp("digits_bundle") / "bundle"
+    convert_checkpoint(digits_checkpoint, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def resnet8_bundle(resnet8_checkpoint, cifar_dir, tmp_path_factory) -> Path:
+    """resnet8 (MLPerf Tiny IC shape) converted by `edge-ee convert`: 3 stages + full.tflite."""
+    from edge_ee.convert import convert_checkpoint
+
+    out = tmp_path_factory.mktemp("resnet8_bundle") / "bundle"
+    convert_checkpoint(resnet8_checkpoint, out, data_dir=cifar_dir)
+    return out
+
+
+class CountingEngine:
+    """Delegates to a real engine and records which stages it was asked to run, per input."""
+
+    def __init__(self, engine):
+        self.engine, self.name, self.calls = engine, engine.name, []
+
+    def run_stage(self, k, x):
+        self.calls.append(k)
+        return self.engine.run_stage(k, x)

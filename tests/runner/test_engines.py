@@ -24,6 +24,7 @@ def ic(mlperf_bundles, ic_samples):
     return b, read_samples_dir(b, ic_samples, limit=60)
 
 
+@pytest.mark.filterwarnings("ignore:.*tf.lite.Interpreter is deprecated")
 def test_tflm_is_bit_exact_with_reference_kernels(ic):
     b, s = ic
     tflm = _logits(make_engine("tflm", b), s.x)

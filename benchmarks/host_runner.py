@@ -1,0 +1,137 @@
+"""Host runner benchmark: the realized wall-clock speed-up of staged early exit over the monolithic int8 model
+on this host, next to the speed-up the MACs predict, and the staging overhead at full depth.
+
+    python benchmarks/host_runner.py [--checkpoint resnet8.pt | --bundle DIR] [--data-dir shared/data/cifar10]
+
+Without --checkpoint or --bundle it trains resnet8 briefly on 4,000 CIFAR-10 images (a few minutes) and
+converts it with `edge-ee convert`. Inputs: the CIFAR-10 test split. For each engine, every input is run, in
+interleaved order, (a) through full.tflite, (b) through the staged runner with the bundle's thresholds, and
+(c) through the staged runner at full depth (every exit test evaluated and failed: thresholds 0). Times are
+the median over passes of the total wall time per mode.
+
+  realized speed-up      = time(a) / time(b)
+  MAC-predicted speed-up = MACs(full network) / average MACs of (b)'s exit distribution
+  overhead at full depth = time(c) / time(a) - 1
+Targets: realized >= 90 % of predicted; overhead < 5 %."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from edge_ee.bundle import Bundle  # noqa: E402
+from edge_ee.runtime.engines import EngineOptions, describe_engine, make_engine  # noqa: E402
+from edge_ee.runtime.inputs import dataset_samples  # noqa: E402
+from edge_ee.runtime.simulate import full_network_macs, stage_macs  # noqa: E402
+from edge_ee.runtime.staged import StagedRunner  # noqa: E402
+
+ENGINES = {"litert-xnnpack": ("litert", EngineOptions(kernels="xnnpack")),
+           "litert-builtin": ("litert", EngineOptions(kernels="builtin")),
+           "litert-reference": ("litert", EngineOptions(kernels="reference")),
+           "tflm": ("tflm", EngineOptions())}
+
+
+def get_bundle(args, work: Path) -> Path:
+    if args.bundle:
+        return args.bundle
+    from edge_ee.convert import convert_checkpoint
+
+    ckpt = args.checkpoint
+    if ckpt is None:
+        from edge_ee.train import TrainConfig, train
+
+        ckpt = work / "resnet8.pt"
+        print("training resnet8 on 4,000 CIFAR-10 images (2 epochs) ...", file=sys.stderr)
+        train(TrainConfig("resnet8", "cifar10", str(args.data_dir), epochs=2, lr=0.05, batch_size=64,
+                          max_train_samples=4000, seed=0), out=ckpt, progress=False)
+    print(f"converting {ckpt} ...", file=sys.stderr)
+    out = work / "bundle"
+    convert_checkpoint(ckpt, out, data_dir=args.data_dir)
+    return out
+
+
+def bench(bundle: Bundle, engine_name: str, options: EngineOptions, x: np.ndarray, passes: int) -> dict:
+    engine = make_engine(engine_name, bundle, options)
+    early = StagedRunner(bundle, engine)
+    deep = StagedRunner(bundle, engine, thresholds=[0.0] * (bundle.num_stages - 1))
+    run_full, clock = engine.run_full, time.perf_counter_ns
+    xb = [xi[None] for xi in x]
+    for xi in xb[:20]:  # warm-up
+        run_full(xi), early.run(xi), deep.run(xi)
+    totals = {"full": [], "early": [], "deep": []}
+    exits = np.zeros(bundle.num_stages, np.int64)
+    for p in range(passes):
+        t = {"full": 0, "early": 0, "deep": 0}
+        for xi in xb:
+            t0 = clock()
+            run_full(xi)
+            t1 = clock()
+            inf = early.run(xi)
+            t2 = clock()
+            deep.run(xi)
+            t3 = clock()
+            t["full"] += t1 - t0
+            t["early"] += t2 - t1
+            t["deep"] += t3 - t2
+            if p == 0:
+                exits[inf.exit] += 1
+        for k in t:
+            totals[k].append(t[k])
+    med = {k: float(np.median(v)) / len(xb) / 1e6 for k, v in totals.items()}  # ms per inference
+    fractions = exits / exits.sum()
+    avg_macs = float(np.dot(fractions, np.cumsum(stage_macs(bundle))))
+    predicted = full_network_macs(bundle) / avg_macs
+    realized = med["full"] / med["early"]
+    return {"engine": describe_engine(engine), "ms_full": med["full"], "ms_early": med["early"],
+            "ms_full_depth": med["deep"], "exit_fractions": fractions.tolist(), "predicted": predicted,
+            "realized": realized, "ratio": realized / predicted, "overhead": med["deep"] / med["full"] - 1}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    src = ap.add_mutually_exclusive_group()
+    src.add_argument("--checkpoint", type=Path, help="a resnet8 checkpoint from `edge-ee train`")
+    src.add_argument("--bundle", type=Path, help="an already converted bundle (with full.tflite)")
+    ap.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "data" / "cifar10")
+    ap.add_argument("--dataset", default="cifar10")
+    ap.add_argument("--limit", type=int, default=500, help="test inputs (default 500)")
+    ap.add_argument("--passes", type=int, default=5)
+    ap.add_argument("--engines", default="litert-xnnpack,litert-builtin,tflm",
+                    help=f"comma-separated, from {', '.join(ENGINES)}")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as work:
+        bundle = Bundle.load(get_bundle(args, Path(work)))
+        if bundle.baseline is None:
+            print("the bundle has no full.tflite: nothing monolithic to compare with", file=sys.stderr)
+            return 2
+        x = dataset_samples(bundle, args.dataset, str(args.data_dir), args.limit).x
+        print(f"{bundle.name}: {bundle.num_stages} stages, {len(x)} {args.dataset} test inputs, "
+              f"MACs per stage {stage_macs(bundle)}, full network {full_network_macs(bundle):,}")
+        print(f"{'engine':18} {'full ms':>9} {'early ms':>9} {'deep ms':>9}  {'exits':18} {'MAC-pred':>8} "
+              f"{'realized':>8} {'ratio':>6} {'overhead':>8}")
+        ok = True
+        for name in args.engines.split(","):
+            engine_name, options = ENGINES[name]
+            passes = args.passes if engine_name != "tflm" else max(1, args.passes // 3)
+            r = bench(bundle, engine_name, options, x, passes)
+            fr = "/".join(f"{f:.2f}" for f in r["exit_fractions"])
+            verdict = ("ok" if r["ratio"] >= 0.9 and r["overhead"] < 0.05 else "MISSES TARGET")
+            ok &= verdict == "ok"
+            print(f"{name:18} {r['ms_full']:9.4f} {r['ms_early']:9.4f} {r['ms_full_depth']:9.4f}  {fr:18} "
+                  f"{r['predicted']:7.2f}x {r['realized']:7.2f}x {100 * r['ratio']:5.0f}% {100 * r['overhead']:7.1f}%  "
+                  f"{verdict}")
+        print("targets: realized >= 90 % of MAC-predicted; overhead at full depth < 5 % (wall clock on this host, "
+              "1 thread, Python per-call overhead included)")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
