@@ -135,3 +135,8 @@ class TwinEngine:
     def exit_decision(self, k: int, logits: np.ndarray) -> bool:
         """The C integer exit test of early exit k on one row of int8 logits."""
         return self.lib.exit_decision(k, logits)
+
+    def describe(self) -> dict:
+        return {"engine": self.name, "runtime": f"generated C (edge_ee.codegen), host build {self.lib.path.name}",
+                "kernels": "edge_ee int8 kernels, reference path (bit-exact with TFLite Micro)",
+                "arena_bytes": self.generated.arena_size}

@@ -71,7 +71,20 @@ ee_status ee_conv_s8(const ee_context *ctx, const ee_conv_params *params, const 
                     col[i + 1] = col[i + 2];
                     col[i + 2] = t;
                 }
-                for (int32_t oc = 0; oc < out_c; ++oc) {
+                int32_t oc = 0;
+                for (; oc + 2 <= out_c; oc += 2) {
+                    int32_t acc0;
+                    int32_t acc1;
+                    ee_dot2_s8_s16_reordered(filter + oc * col_len, filter + (oc + 1) * col_len, col, col_len, &acc0,
+                                             &acc1);
+                    if (bias != NULL) {
+                        acc0 += bias[oc];
+                        acc1 += bias[oc + 1];
+                    }
+                    out_px[oc] = requantize(acc0, params, quant, oc);
+                    out_px[oc + 1] = requantize(acc1, params, quant, oc + 1);
+                }
+                for (; oc < out_c; ++oc) {
                     int32_t acc = ee_dot_s8_s16_reordered(filter + oc * col_len, col, col_len, 0);
                     if (bias != NULL) {
                         acc += bias[oc];

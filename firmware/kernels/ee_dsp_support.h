@@ -53,6 +53,34 @@ static inline int32_t ee_dot_s8_s16_reordered(const int8_t *w, const int16_t *x,
     return acc;
 }
 
+/* Two filter rows against the same int16 column: the column is loaded once for both sums. */
+static inline void ee_dot2_s8_s16_reordered(const int8_t *w0, const int8_t *w1, const int16_t *x, int32_t len,
+                                            int32_t *sum0, int32_t *sum1)
+{
+    int32_t acc0 = 0, acc1 = 0;
+    int32_t i = 0;
+    for (; i + 4 <= len; i += 4) {
+        uint32_t a;
+        uint32_t b;
+        uint32_t x02;
+        uint32_t x13;
+        memcpy(&a, w0 + i, 4);
+        memcpy(&b, w1 + i, 4);
+        memcpy(&x02, x + i, 4);
+        memcpy(&x13, x + i + 2, 4);
+        acc0 = __smlad(__sxtb16(a), x02, acc0);
+        acc0 = __smlad(__sxtb16(ee_ror8(a)), x13, acc0);
+        acc1 = __smlad(__sxtb16(b), x02, acc1);
+        acc1 = __smlad(__sxtb16(ee_ror8(b)), x13, acc1);
+    }
+    for (; i < len; ++i) {
+        acc0 += w0[i] * x[i];
+        acc1 += w1[i] * x[i];
+    }
+    *sum0 = acc0;
+    *sum1 = acc1;
+}
+
 #endif /* EE_USE_DSP */
 
 #endif /* EE_DSP_SUPPORT_H */

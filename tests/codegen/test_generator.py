@@ -4,6 +4,7 @@ builds for the host (also under ASan/UBSan) and for Cortex-M4/M7/M55, scratch fo
 from __future__ import annotations
 
 import ctypes
+import json
 import subprocess
 
 import numpy as np
@@ -117,3 +118,17 @@ def test_sanitized_build_matches_tflite_micro(mlperf_bundles, shared_data, tmp_p
 def test_shared_library_builds_with_strict_warnings(kws_c, tmp_path):
     so = build_shared(kws_c.out_dir, tmp_path, extra=["-Wconversion", "-Wshadow", "-pedantic"])
     assert so.is_file()
+
+
+def test_codegen_command(mlperf_bundles, tmp_path, capsys):
+    from edge_ee.cli import main
+
+    out = tmp_path / "kws_c"
+    assert main(["codegen", str(mlperf_bundles["kws"]), "--out", str(out), "--target", "cortex-m4"]) == 0
+    text = capsys.readouterr().out
+    assert "arena (RAM, static plan)" in text and "TFLite Micro arena" in text and "cortex-m4: flash" in text
+    rep = json.loads((out / "memory_report.json").read_text())
+    assert rep["arena_bytes"] < rep["tflm"]["stages"][0]["total"]  # the static plan needs less than TFLM
+    assert rep["targets"]["cortex-m4"]["flash_bytes"] > rep["weights_bytes"]
+    assert main(["codegen", str(mlperf_bundles["kws"]), "--out", str(out)]) == 2  # refuses to overwrite
+    assert "--force" in capsys.readouterr().err
