@@ -125,6 +125,7 @@ def simulate(cfg: SimConfig) -> Simulation:
 
     keys = [["logits", "features"] if cfg.keep_features and k < K - 1 else ["logits"] for k in range(K)]
     outs: list[dict[str, list]] = [{key: [] for key in keys[k]} for k in range(K)]
+    shapes = [{"logits": (-1,), **({"features": s.features.shape[1:]} if s.features else {})} for s in bundle.stages]
     exit_at, preds, confs = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n)
     stage_ns: list[list[int]] = [[] for _ in range(K)]
     early_ns, base_ns, base_logits = np.zeros(n, np.int64), np.zeros(n, np.int64), []
@@ -140,7 +141,7 @@ def simulate(cfg: SimConfig) -> Simulation:
             stage_ns[k].append(ns)
         for k, o in enumerate(everything):
             for key in keys[k]:
-                outs[k][key].append(o[key].reshape(o[key].shape[1:]) if o[key].shape[0] == 1 else o[key])
+                outs[k][key].append(o[key].reshape(shapes[k][key]))
         if run_full is not None:
             t0 = time.perf_counter_ns()
             base_logits.append(run_full(x[None]).reshape(-1))
@@ -149,8 +150,6 @@ def simulate(cfg: SimConfig) -> Simulation:
             base_logits.append(everything[-1]["logits"].reshape(-1))
             base_ns[i] = sum(stage_ns[k][-1] for k in range(K))
     stage_outputs = [{key: np.stack(v) for key, v in o.items()} for o in outs]
-    for o in stage_outputs:
-        o["logits"] = o["logits"].reshape(n, -1)
     source = ("full.tflite (the monolithic int8 model)" if run_full is not None else
               "all stages run to the end (the bundle has no full.tflite)")
     sim = Simulation(bundle, samples, describe_engine(engine), board, cfg.board_kernels, runner.tests, exit_at, preds,

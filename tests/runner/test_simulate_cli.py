@@ -49,7 +49,8 @@ def test_report_files(mlperf_bundles, kws_samples, tmp_path, capsys):
 def test_run_prints_exit_class_and_confidence(mlperf_bundles, kws_samples, capsys):
     f = kws_samples / "tst_000000_Stop_7.bin"
     assert main(["run", str(mlperf_bundles["kws"]), str(f), "--engine", "tflm"]) == 0
-    line = capsys.readouterr().out.strip()
+    header, line = capsys.readouterr().out.strip().splitlines()
+    assert header.startswith("mlperf-kws: 1 stage(s), engine tflm (tflite-micro")
     assert line.startswith(f"{f}: exit 0/0, class stop (7), confidence ")
     assert main(["run", str(mlperf_bundles["kws"]), str(f), "--json"]) == 0
     r = json.loads(capsys.readouterr().out)["results"][0]
