@@ -95,16 +95,22 @@ class DeviceSession:
             self._loaded, self._mode = None, None
         return reply
 
-    def identify(self, attempts: int = 3) -> DeviceFacts:
+    def identify(self, attempts: int = 6) -> DeviceFacts:
+        """The device's model facts. The info line has no checksum, so two answers in a row must agree."""
+        last = None
         for _ in range(attempts):
             reply = self._note(self.link.command("ee-info"))
             text = reply.field("m-ee-info-[")
-            if reply.ok and text is not None:
-                try:
-                    self.facts = DeviceFacts.parse(text)
-                    return self.facts
-                except DeviceError:  # damaged on the way (the info line has no checksum): ask again
-                    continue
+            if not (reply.ok and text is not None):
+                continue
+            try:
+                facts = DeviceFacts.parse(text)
+            except DeviceError:  # damaged on the way: ask again
+                continue
+            if facts == last:
+                self.facts = facts
+                return facts
+            last = facts
         raise DeviceError(f"no valid answer to ee-info from {self.link.transport.url}",
                           "check that the device runs edge_ee firmware and that the port and baud rate are right")
 
@@ -419,7 +425,9 @@ def format_report(rep: dict) -> str:
     if e["early_exit_uj"] is not None:
         lines.append(f"| energy uJ ({label}) | {_num(e['early_exit_uj'])} {_ci(e['early_exit'])} | "
                      f"{_num(e['baseline_uj'])} {_ci(e['baseline'])} |")
-    lines += ["", f"Exits taken: " + ", ".join(f"exit {k}: {_pct(f)}" for k, f in enumerate(rep["exit_fractions"])),
+    lines += ["", "Always full: the same firmware forced to full depth (`ee-mode full`: every stage and head runs, "
+              "no exit test), on the same inputs.",
+              "Exits taken: " + ", ".join(f"exit {k}: {_pct(f)}" for k, f in enumerate(rep["exit_fractions"])),
               f"Savings from the device's own counts: {_pct(rep['counts']['savings'])}."]
     if e["savings"] is not None:
         ci = e["savings_ci95"]
@@ -586,6 +594,8 @@ def run_measure(cfg: MeasureConfig) -> MeasureRun:
                 build = build_firmware(bundle, board, Path(tmp) / "fw")
             url = stack.enter_context(flash(build.path, board)).url  # QEMU, stopped when the run ends
         baud = board.serial.baud if board.serial else 115200
+        if build is not None and build.energy_mode and board.serial:
+            baud = board.serial.energy_baud  # energy-mode firmware slows its UART (EEMBC EnergyRunner convention)
         link = DeviceLink(open_transport(url, baudrate=baud), num_stages=bundle.num_stages,
                           line_timeout=cfg.line_timeout, infer_timeout=cfg.infer_timeout)
         stack.callback(link.close)
