@@ -7,6 +7,9 @@ The CSV has a header row naming its columns; units are part of the names:
     voltage:  voltage_v                                  configure(voltage_v=...) / --power-voltage)
     or power: power_w | power_mw
     trigger:  trigger (optional; 0/1, the device's timestamp GPIO)
+nRF Connect Power Profiler's export is read as is: `Timestamp(ms),Current(uA)` and optionally the logic inputs
+as an 8-digit binary string (`Bits` or `D0-D7`, written as the byte in binary, D7 first), of which D0 is taken
+as the trigger; give the supply voltage, which that export does not record.
 `start()` treats the recording as if it began at that moment (host time), `stop()` returns it whole."""
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from edge_ee.errors import ConfigError, DataError
 from edge_ee.power.base import PowerMonitor
 from edge_ee.power.trace import PowerTrace
 
-_TIME = {"time_s": 1.0, "time_ms": 1e-3, "time_us": 1e-6}
-_CURRENT = {"current_a": 1.0, "current_ma": 1e-3, "current_ua": 1e-6}
+_TIME = {"time_s": 1.0, "time_ms": 1e-3, "time_us": 1e-6, "timestamp(ms)": 1e-3}
+_CURRENT = {"current_a": 1.0, "current_ma": 1e-3, "current_ua": 1e-6, "current(ua)": 1e-6}
+_BITS = ("bits", "d0-d7")  # nRF Connect Power Profiler: logic inputs as binary digits, D7 first
 _POWER = {"power_w": 1.0, "power_mw": 1e-3}
 
 
@@ -48,8 +52,14 @@ def read_trace_csv(path, voltage_v: float | None = None) -> PowerTrace:
            "with voltage_v (or a fixed voltage), or power_w|power_mw; optionally trigger")
     if t_col is None or (i_col is None and p_col is None):
         raise DataError(f"power trace {path}: header {rows[0]} lacks a time or a current/power column", fix)
+    bits_col = next((col[b] for b in _BITS if b in col), None)
+
+    def value(j: int, x: str) -> float:
+        return float(int(x.strip(), 2) & 1) if j == bits_col else float(x)  # D0: the last binary digit
+
     try:
-        data = np.array([[float(x) for x in r] for r in rows[1:] if r and "".join(r).strip()], dtype=np.float64)
+        data = np.array([[value(j, x) for j, x in enumerate(r)] for r in rows[1:] if r and "".join(r).strip()],
+                        dtype=np.float64)
     except ValueError as e:
         raise DataError(f"power trace {path}: a value is not a number ({e})", "remove non-numeric rows") from None
     if data.size == 0:
@@ -67,7 +77,8 @@ def read_trace_csv(path, voltage_v: float | None = None) -> PowerTrace:
     else:
         v = np.ones_like(t)  # power given directly: P = 1 V x P A
         i = data[:, p_col[0]] * p_col[1]
-    trig = data[:, col["trigger"]] > 0.5 if "trigger" in col else None
+    trig_col = col.get("trigger", bits_col)
+    trig = data[:, trig_col] > 0.5 if trig_col is not None else None
     return PowerTrace(t - t[0], v, i, trig, source=str(path))
 
 
@@ -80,7 +91,7 @@ class CsvReplay(PowerMonitor):
             raise DataError(f"power trace {self.path} does not exist", "give the path of a recorded CSV")
         with open(self.path, newline="") as f:
             header = [h.strip().lower() for h in next(csv.reader(f), [])]
-        self.has_trigger = "trigger" in header
+        self.has_trigger = "trigger" in header or any(b in header for b in _BITS)
         self.voltage_v: float | None = None
         self._t0: float | None = None
 

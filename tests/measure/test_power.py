@@ -232,3 +232,18 @@ def test_monitor_names_and_missing_drivers_are_clear_errors(tmp_path):
         with pytest.raises(ToolMissing) as e:
             open_monitor(spec)
         assert f"edge_ee[{extra}]" in e.value.fix
+
+
+def test_nrf_power_profiler_export_is_read_with_its_logic_inputs(tmp_path):
+    # The export's layout as nRF Connect's Power Profiler app writes it (pc-nrfconnect-ppk exportChart):
+    # `Timestamp(ms),Current(uA),Bits`, current with 3 decimals, the logic byte in binary (D7 first).
+    rows = ["Timestamp(ms),Current(uA),Bits"]
+    for k in range(1000):  # 100 kS/s, 10 ms; 3000 uA during [2 ms, 6 ms), D0 low at both edges
+        ua = 3000.0 if 200 <= k < 600 else 150.0
+        d0 = 0 if k in (200, 600) else 1
+        rows.append(f"{k * 0.01:.2f},{ua:.3f},{'0010000' + str(d0)}")
+    p = tmp_path / "ppk-export.csv"
+    p.write_text("\n".join(rows) + "\n")
+    trace = read_trace_csv(p, voltage_v=3.0)
+    assert np.allclose(trigger_windows(trace), [(0.002, 0.006)])
+    assert trace.energy_j(0.002, 0.006) == pytest.approx(3.0 * 3000e-6 * 0.004)
