@@ -47,8 +47,10 @@ static void error_line(const char *what, const char *detail)
     ee_line line;
     ee_line_reset(&line, "e-[");
     ee_line_str(&line, what);
-    if (detail != 0) {
-        ee_line_str(&line, detail);
+    /* The detail echoes host input: only printable ASCII goes out (the protocol is ASCII; a host may send
+     * anything). */
+    for (const char *p = detail; p != 0 && *p; p++) {
+        ee_line_char(&line, (*p >= 0x20 && *p < 0x7f) ? *p : '?');
     }
     ee_line_char(&line, ']');
     ee_line_send(&line);
