@@ -22,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings as _warnings
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Sequence
@@ -55,6 +56,10 @@ DEFAULT_THRESHOLD_NOTE = ("conservative default (no calibration given): neglogpm
                           "--calibration, or override thresholds at run time")
 
 Progress = Callable[[str], None]
+
+
+class QuantizationLossWarning(UserWarning):
+    """An exit loses more accuracy to int8 than the recipe's max_drop_points (also in manifest "verification")."""
 
 
 def _progress(progress) -> Progress:
@@ -403,6 +408,7 @@ def _verify(model, dataset, preprocess, recipe, bundle_dir, stages, full_in, ful
         f"{100 * base['agreement_with_last_stage']:.1f} %")
     for w in warnings:
         say(f"WARNING: {w}")
+        _warnings.warn(w, QuantizationLossWarning, stacklevel=3)
     return {"split": recipe.verification_split, "samples": int(len(labels)), "runtime": "ai-edge-litert (default kernels)",
             "exits": exits, "baseline": base, "warnings": warnings}
 
