@@ -422,7 +422,16 @@ def convert_checkpoint(checkpoint_path, out_dir, *, calibration_samples: int | N
                        measure: str | None = None, calibration: str | os.PathLike | None = None,
                        force: bool = False, progress=False, data_dir: str | os.PathLike | None = None,
                        keep_work: str | os.PathLike | None = None) -> Bundle:
-    """`edge-ee convert`: a checkpoint written by `edge-ee train` -> a bundle at `out_dir`."""
+    """`edge-ee convert`: a checkpoint written by `edge-ee train` -> a bundle at `out_dir`; returns the loaded Bundle.
+
+    calibration_samples: real samples for int8 ranges (default: the recipe's; at least 32).
+    recipe: a Recipe or a TOML path (default: the recipe in convert/ that names the model).
+    thresholds + measure, or calibration (a `edge-ee calibrate --json` file): the early exits' thresholds; neither
+    gives the documented conservative default (DEFAULT_THRESHOLD_NOTE). force: replace an existing `out_dir`.
+    progress: True prints progress lines to stderr, a callable receives them, False is silent.
+    data_dir: where the checkpoint's dataset is now. keep_work: a directory to keep the ONNX files and logs in.
+    Raises the typed errors of edge_ee.errors (ConversionError/UnsupportedOp, QuantizationMismatch, DataError,
+    ConfigError, CheckpointError, OutputExists)."""
     check_writable(out_dir, force)
     ck = load_checkpoint(checkpoint_path)
     ds_name = ck.dataset.get("name")
