@@ -163,3 +163,18 @@ def test_a_corrupted_bundle_file_is_detected(digits_bundle, tmp_path):
 
     with pytest.raises(BundleError, match="sha256"):
         Bundle.load(copy)
+
+
+def test_an_exported_stage_with_a_dynamic_shape_is_refused(tmp_path):
+    import warnings
+
+    from edge_ee.convert.export import check_static_onnx
+    from edge_ee.errors import ConversionError
+
+    path = tmp_path / "dyn.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(nn.Linear(4, 2), (torch.zeros(1, 4),), str(path), input_names=["input"],
+                          dynamic_axes={"input": {0: "batch"}}, dynamo=False)
+    with pytest.raises(ConversionError, match=r"stage 1: tensor 'input' has a dynamic shape \['batch', 4\]"):
+        check_static_onnx(path, "stage 1")
