@@ -55,11 +55,13 @@ def test_an_op_without_an_int8_kernel_names_the_module_and_the_tflite_op(tmp_pat
     """sin exports to ONNX and converts to TFLite, but only in float: the stage would not be fully int8."""
     with pytest.raises(UnsupportedOp) as e:
         convert_model(model_with(torch.sin), "digits-cnn", [str(i) for i in range(10)], load_dataset("digits"),
-                      tmp_path / "b")
+                      tmp_path / "b", keep_work=tmp_path / "work")
     assert e.value.op == "SIN"
     assert e.value.where == "stage 0, module segments.0.0.1 (Elementwise)"
     assert "int8" in e.value.fix
     assert not (tmp_path / "b").exists()
+    # --keep-work keeps what explains a failure: the ONNX files, calibration data and converter logs.
+    assert (tmp_path / "work" / "stage_0.onnx").is_file() and (tmp_path / "work" / "stage_0" / "onnx2tf.log").is_file()
 
 
 def test_boundaries_are_copied_within_a_tenth_of_a_percent_and_refused_beyond(digits_bundle, tmp_path):
@@ -161,3 +163,18 @@ def test_a_corrupted_bundle_file_is_detected(digits_bundle, tmp_path):
 
     with pytest.raises(BundleError, match="sha256"):
         Bundle.load(copy)
+
+
+def test_an_exported_stage_with_a_dynamic_shape_is_refused(tmp_path):
+    import warnings
+
+    from edge_ee.convert.export import check_static_onnx
+    from edge_ee.errors import ConversionError
+
+    path = tmp_path / "dyn.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(nn.Linear(4, 2), (torch.zeros(1, 4),), str(path), input_names=["input"],
+                          dynamic_axes={"input": {0: "batch"}}, dynamo=False)
+    with pytest.raises(ConversionError, match=r"stage 1: tensor 'input' has a dynamic shape \['batch', 4\]"):
+        check_static_onnx(path, "stage 1")
