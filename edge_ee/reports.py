@@ -45,10 +45,16 @@ def summary_lines(s: dict) -> list[str]:
                  f"realized speed-up {lat['realized_speedup']:.2f}x")
     if "energy" in s:
         en = s["energy"]
-        lines.append(f"energy on {en['board']} (MODELED, {en['kernels']} kernels): early exit "
+        kern = f", {en['kernels']} kernels" if en["kernels"] else ""
+        lines.append(f"energy on {en['board']} (MODELED{kern}): early exit "
                      f"{en['early_exit_uj']:,.1f} uJ vs always-full {en['baseline_uj']:,.1f} uJ per inference, "
                      f"savings {_pct(en['savings'])}")
         lines.append(f"  {en['model']}")
+        h = en.get("from_host_latency")
+        if h:
+            lines.append(f"  from this run's measured latency (valid only if {h['valid_only_if']}): early exit "
+                         f"{h['early_exit_uj']:,.1f} uJ vs always-full {h['baseline_uj']:,.1f} uJ, "
+                         f"savings {_pct(h['savings'])}")
     return lines
 
 
@@ -153,7 +159,8 @@ def _plots(s: dict, out: Path) -> dict[str, str]:
         vals = en["per_exit_uj"] + [en["baseline_uj"], en["early_exit_uj"]]
         ax.bar(labels, vals, color=["#4C72B0"] * len(en["per_exit_uj"]) + ["#888888", "#DD8452"])
         ax.set_ylabel("uJ per inference (modeled)")
-        ax.set_title(f"modeled energy on {en['board']} ({en['kernels']} kernels)", fontsize=9)
+        ax.set_title(f"modeled energy on {en['board']}" + (f" ({en['kernels']} kernels)" if en["kernels"] else ""),
+                     fontsize=9)
         ax.tick_params(axis="x", labelsize=7)
         fig.tight_layout()
         fig.savefig(out / PLOTS["energy"], dpi=120)

@@ -183,7 +183,7 @@ def energy_summary(bundle: Bundle, board: Board, kernels: str, fractions) -> dic
     through = np.cumsum([e.energy_uj for e in per_stage])
     base = modeled_stage_energy(board, full_network_macs(bundle), kernels)
     early = float(np.dot(fractions, through))
-    return {"board": board.name, "kernels": kernels, "modeled": True,
+    return {"board": board.name, "kernels": kernels if board.power.model == "mcu-cycles" else None, "modeled": True,
             "early_exit_uj": early, "baseline_uj": base.energy_uj,
             "savings": 1.0 - early / base.energy_uj if base.energy_uj else 0.0,
             "baseline_time_ms": base.time_s * 1e3,
@@ -246,6 +246,16 @@ def summarize(sim: Simulation) -> dict:
     }
     if sim.board is not None:
         out["energy"] = energy_summary(b, sim.board, sim.board_kernels, fractions)
+        if sim.board.kind == "linux":
+            # A Linux board runs this very runner: on the board itself, measured latency x its active power is a
+            # better model than MACs / throughput. Only meaningful when this command ran on that board.
+            p_mw = sim.board.power.active_power_mw
+            early_uj = out["latency"]["expected_early_exit_ms"] * p_mw
+            base_uj = out["latency"]["baseline"]["median_ms"] * p_mw
+            out["energy"]["from_host_latency"] = {
+                "early_exit_uj": early_uj, "baseline_uj": base_uj, "savings": 1.0 - early_uj / base_uj,
+                "modeled": True, "valid_only_if": f"this simulation ran on a {sim.board.name}",
+                "model": f"latency measured by this run x {p_mw:g} mW ({sim.board.name} active power)"}
     out["sweep"] = threshold_sweep(sim)
     return out
 
