@@ -20,7 +20,8 @@ def _ms(v) -> str:
 
 
 def _engine(d: dict) -> str:
-    extra = [f"{k} {v}" for k, v in d.items() if k not in ("engine", "runtime", "kernels") and v not in (None, [], "")]
+    extra = [f"{k} {v}" for k, v in d.items()
+             if k not in ("engine", "runtime", "kernels") and v not in (None, [], "", "no Edge TPU twins in the bundle")]
     return ", ".join([f"{d.get('engine')}: {d.get('runtime', '')} {d.get('kernels', '')}".strip()] + extra)
 
 
