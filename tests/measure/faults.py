@@ -26,6 +26,15 @@ import threading
 from dataclasses import dataclass, field
 
 
+def _close(s: socket.socket) -> None:
+    """Shut down first: close() alone does not end a recv() blocked in another thread, so no FIN would go out."""
+    try:
+        s.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    s.close()
+
+
 def _listener() -> socket.socket:
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -174,7 +183,7 @@ class FaultProxy:
                 up.sendall(data)
             except OSError:
                 break
-        up.close()
+        _close(up)
 
     def _device_to_host(self, up, client) -> None:
         buf = b""
@@ -202,8 +211,8 @@ class FaultProxy:
             if close:
                 self._closing = False
                 break
-        client.close()
-        up.close()
+        _close(client)
+        _close(up)
 
     _closing = False
 

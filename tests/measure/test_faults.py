@@ -17,7 +17,7 @@ BOARD = load_board("qemu-mps2-an386")  # only for the report; the host-native bu
 
 
 def run(url, bundle, inputs, **kw):
-    link = DeviceLink(open_transport(url), num_stages=bundle.num_stages, line_timeout=0.5, infer_timeout=2.0,
+    link = DeviceLink(open_transport(url), num_stages=bundle.num_stages, line_timeout=1.0, infer_timeout=3.0,
                       reconnect_timeout=3.0)
     try:
         return measure(link, BOARD, bundle, inputs, **kw)
