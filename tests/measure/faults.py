@@ -11,7 +11,7 @@ whole run, retries included) and of `m-infer-start` lines:
     cut       drop the record's last bytes including its line ending (it merges with the next line)
     drop      remove the whole record line
     garbage   insert seeded non-ASCII garbage (no newline) right before the record (it must still be accepted)
-    disconnect  close the host's connection right after forwarding the record
+    disconnect  close the host's connection right after forwarding the record (with `vanish`, for good)
     reset     at the n-th `m-infer-start`: reset the device and discard its output up to the new boot line
     noise     probability per byte of replacing it with a random byte (seeded), for the chaos test
 Host -> device bytes pass unchanged (see the report: the protocol has no checksum on uploads)."""
@@ -137,6 +137,7 @@ class Plan:
     disconnect: set = field(default_factory=set)
     reset: set = field(default_factory=set)
     noise: float = 0.0
+    vanish: bool = False  # after the first disconnect the device is gone: the proxy stops listening
     seed: int = 0
 
 
@@ -210,6 +211,8 @@ class FaultProxy:
                 close = True
             if close:
                 self._closing = False
+                if self.plan.vanish:
+                    self._sock.close()
                 break
         _close(client)
         _close(up)
