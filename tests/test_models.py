@@ -77,3 +77,10 @@ def test_attach_exits_names_the_available_points_on_a_typo():
 def test_unknown_model_lists_the_zoo():
     with pytest.raises(UnknownName, match="resnet8"):
         build_model("resnet9")
+
+
+def test_digits_cnn_takes_mnist_sized_input_too():
+    model = build_model("digits-cnn", (1, 28, 28), 10).eval()
+    with torch.no_grad():
+        outs = model(torch.zeros(3, 1, 28, 28))
+    assert [o.shape for o in outs] == [(3, 10), (3, 10)]
