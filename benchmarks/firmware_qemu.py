@@ -42,6 +42,7 @@ def main() -> int:
     ap.add_argument("-n", type=int, default=200, help="number of test inputs")
     ap.add_argument("--data-dir", default=str(REPO.parent / "shared" / "data" / "cifar10"))
     ap.add_argument("--full", action="store_true", help="also run every input at forced full depth")
+    ap.add_argument("--thresholds", type=float, nargs="+", help="override the manifest's exit thresholds")
     ap.add_argument("--json", type=Path, help="write the results here")
     args = ap.parse_args()
 
@@ -51,9 +52,9 @@ def main() -> int:
     samples = dataset_samples(bundle, dataset, args.data_dir if dataset == "cifar10" else None, limit=args.n)
     with tempfile.TemporaryDirectory() as work:
         t0 = time.perf_counter()
-        fw = build_firmware(bundle, board, Path(work) / "fw")
+        fw = build_firmware(bundle, board, Path(work) / "fw", thresholds=args.thresholds)
         build_s = time.perf_counter() - t0
-        twin = TwinEngine(bundle, Path(work) / "twin")
+        twin = TwinEngine(bundle, Path(work) / "twin", thresholds=args.thresholds)
         modes = [False, True] if args.full else [False]
         runs = {}
         with qemu.start(board.qemu_machine, fw.elf) as dev, DeviceClient(dev.url, infer_timeout=120) as client:
@@ -72,7 +73,7 @@ def main() -> int:
                 run_s = time.perf_counter() - start
                 insn = np.array([r.total for r in records], dtype=np.float64)
                 exits = np.bincount([r.exit for r in records], minlength=bundle.num_stages)
-                correct = float(np.mean([r.pred == y for r, y in zip(records, samples.y)]))
+                correct = float(np.mean([r.pred == y for r, y in zip(records, samples.labels)]))
                 runs["full" if full else "early"] = {
                     "inputs": len(records), "run_s": run_s, "infer_s_mean": float(np.mean(infer_s)),
                     "inferences_per_s": float(1 / np.mean(infer_s)),
@@ -83,6 +84,7 @@ def main() -> int:
                                                 if any(r.counts[k] for r in records) else 0.0
                                                 for k in range(bundle.num_stages)]}
     out = {"board": board.name, "bundle": bundle.name, "stages": bundle.num_stages, "build_s": build_s,
+           "thresholds": args.thresholds or [e.threshold for e in bundle.exits[:-1]],
            "flash_bytes": fw.sizes.flash_bytes, "ram_bytes": fw.sizes.ram_bytes, "runs": runs,
            "note": "instruction counts are exact QEMU counts; latency is modeled at the board clock (1 IPC)"}
     print(json.dumps(out, indent=2))

@@ -16,6 +16,7 @@ class FlashConfig:
     board: str | None
     dry_run: bool = False
     timeout: float = 120.0
+    pty: bool = False
 
 
 def register(sub) -> None:
@@ -27,6 +28,9 @@ def register(sub) -> None:
     p.add_argument("--board", default=None, help="board name (default: the board the build was made for)")
     p.add_argument("--dry-run", action="store_true", help="print the command that would run, and stop")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds a flashing tool may take (real boards)")
+    p.add_argument("--pty", action="store_true",
+                   help="emulated boards: put the UART on a pseudo-terminal and print its /dev/pts path (for tools "
+                        "that open serial ports by name, like the MLPerf Tiny runner) instead of a TCP socket")
     p.set_defaults(func=run)
 
 
@@ -37,8 +41,8 @@ def _stop_on_sigterm(signum, frame):
 def run(args) -> int:
     from edge_ee.device.flash import FlashResult, flash
 
-    cfg = FlashConfig(args.build_dir, args.board, args.dry_run, args.timeout)
-    result = flash(cfg.build_dir, cfg.board, cfg.dry_run, timeout=cfg.timeout)
+    cfg = FlashConfig(args.build_dir, args.board, args.dry_run, args.timeout, args.pty)
+    result = flash(cfg.build_dir, cfg.board, cfg.dry_run, timeout=cfg.timeout, pty=cfg.pty)
     if isinstance(result, FlashResult):
         if result.dry_run:
             print(result.command_line)
@@ -48,8 +52,8 @@ def run(args) -> int:
     dev = result
     previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
-        print(f"{dev.machine}: firmware booted ({dev.boot.version}, counter {dev.boot.counter}); QEMU pid {dev.pid}; "
-              "serial link:", file=sys.stderr)
+        booted = f"firmware booted ({dev.boot.version}, counter {dev.boot.counter})" if dev.boot else "firmware answers"
+        print(f"{dev.machine}: {booted}; QEMU pid {dev.pid}; serial link:", file=sys.stderr)
         print(dev.url, flush=True)
         print("stop with Ctrl-C", file=sys.stderr, flush=True)
         code = dev.wait()

@@ -13,6 +13,7 @@ flash and RAM), so that a model that cannot fit is refused with the numbers, and
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -233,8 +234,6 @@ def build_firmware(bundle, board, out, force: bool = False, *, energy_mode: bool
 
 
 def _sha256(path: Path) -> str:
-    import hashlib
-
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 

@@ -11,8 +11,6 @@ import shlex
 import shutil
 import subprocess
 from dataclasses import dataclass
-from pathlib import Path
-
 from edge_ee.device import qemu
 from edge_ee.device.build import FirmwareBuild
 from edge_ee.errors import ConfigError, DeviceError, ToolMissing
@@ -58,18 +56,20 @@ def tool_command(build: FirmwareBuild, board) -> list[str]:
     return [part.format(**{k: str(v) for k, v in files.items()}) for part in board.flash.command]
 
 
-def emulator_command(build: FirmwareBuild, board, port: int) -> list[str]:
+def emulator_command(build: FirmwareBuild, board, port: int | None) -> list[str]:
     return qemu.qemu_command(board.qemu_machine, build.elf, port)
 
 
-def flash(build_dir, board=None, dry_run: bool = False, *, timeout: float = 120.0, boot_timeout: float = 10.0):
+def flash(build_dir, board=None, dry_run: bool = False, *, timeout: float = 120.0, boot_timeout: float = 10.0,
+          pty: bool = False):
     """Flashes the build in `build_dir`. Emulated boards: returns a running `qemu.QemuDevice` (or, with
-    dry_run, a FlashResult holding the QEMU command). Real boards: returns a FlashResult."""
+    dry_run, a FlashResult holding the QEMU command); `pty` puts its UART on a pseudo-terminal instead of a
+    TCP socket. Real boards: returns a FlashResult."""
     build, board = _resolve(build_dir, board)
     if board.is_qemu:
         if dry_run:
-            return FlashResult(board.name, emulator_command(build, board, qemu.free_port()), True)
-        return qemu.start(board.qemu_machine, build.elf, timeout=boot_timeout)
+            return FlashResult(board.name, emulator_command(build, board, None if pty else qemu.free_port()), True)
+        return qemu.start(board.qemu_machine, build.elf, timeout=boot_timeout, pty=pty)
     cmd = tool_command(build, board)
     if dry_run:
         return FlashResult(board.name, cmd, True)
@@ -89,6 +89,3 @@ def flash(build_dir, board=None, dry_run: bool = False, *, timeout: float = 120.
                           "check the USB connection, the probe's firmware and the board's [flash] command")
     return FlashResult(board.name, cmd, False, out)
 
-
-def firmware_path(build_dir) -> Path:
-    return FirmwareBuild.load(build_dir).elf

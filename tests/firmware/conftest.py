@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-IC_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
-EMULATED = ["qemu-mps2-an386", "qemu-mps2-an500", "qemu-mps3-an547"]
+from firmware_support import IC_CLASSES
 
 
 @pytest.fixture(scope="session")

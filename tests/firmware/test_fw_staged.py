@@ -10,7 +10,7 @@ from edge_ee.boards import load_board
 from edge_ee.device import qemu
 from edge_ee.device.protocol import DeviceClient
 
-from conftest import EMULATED
+from firmware_support import EMULATED
 
 
 @pytest.fixture(scope="module")
