@@ -88,7 +88,7 @@ class _Program:
         self.steps: list[list[Step]] = [lower_stage(m, k) for k, m in enumerate(self.models)]
         self._parent: dict = {}
         self._check_boundaries()
-        self.buffers, self.key_of = self._lifetimes()
+        self.buffers = self._lifetimes()
         self.arena_size = plan(list(self.buffers.values()))
 
     def _check_boundaries(self):
@@ -129,31 +129,23 @@ class _Program:
             sizes[root] = max(sizes.get(root, 0), size)
 
         t = 0
-        self.stage_time = []
-        self.step_time: list[list[int]] = []
         for k, (m, steps) in enumerate(zip(self.models, self.steps)):
             spec = self.specs[k]
-            start = t
             touch(("t", k, spec.input), t, m.tensors[spec.input].nbytes)
-            times = []
             for st in steps:
                 for i in st.inputs + st.outputs:
                     touch(("t", k, i), t, m.tensors[i].nbytes)
                 if st.scratch_bytes:
                     spans[("scratch", k, st.op.index)] = (t, t)
                     sizes[("scratch", k, st.op.index)] = st.scratch_bytes
-                times.append(t)
                 t += 1
             touch(("t", k, spec.logits), t, m.tensors[spec.logits].nbytes)  # exit test reads the logits
             if spec.features is not None:
                 touch(("t", k, spec.features), t, m.tensors[spec.features].nbytes)
-            self.stage_time.append((start, t))
-            self.step_time.append(times)
             t += 1
         if self.keep_all:  # debugging plan: nothing is reused, every tensor can be read after the run
             spans = {key: (0, t) for key in spans}
-        buffers = {key: Buffer(key, sizes[key], *spans[key]) for key in spans}
-        return buffers, self._find
+        return {key: Buffer(key, sizes[key], *spans[key]) for key in spans}
 
     def offset(self, k: int, tensor: int) -> int:
         return self.buffers[self._find(("t", k, tensor))].offset
