@@ -31,6 +31,7 @@ import torch
 
 from edge_ee.bundle import Bundle, ExitInfo, StageInfo, Tensor, sha256_file, write_manifest
 from edge_ee.checkpoint import load_checkpoint
+from edge_ee.convert.common import DEFAULT_MEASURE, read_io, toolchain_versions
 from edge_ee.convert.export import FullModel, NHWCStage, export_onnx, onnx_modules_of_type
 from edge_ee.convert.recipe import Recipe, load_recipe, recipe_for
 from edge_ee.convert.tflite import TfliteGraph, check_full_int8, set_input_quantization
@@ -38,7 +39,7 @@ from edge_ee.convert.verify import exit_report, quantize, run_chain, run_single
 from edge_ee.data import Dataset, Preprocess, load_dataset
 from edge_ee.errors import (ConfigError, ConversionError, DataError, EdgeEEError, QuantizationMismatch, ToolMissing,
                             UnsupportedOp)
-from edge_ee.exits import MEASURES, check_measure
+from edge_ee.exits import check_measure
 from edge_ee.io import atomic_dir, check_writable
 from edge_ee.macs import stage_macs
 from edge_ee.models import MultiExitModel
@@ -48,7 +49,6 @@ MAX_BOUNDARY_MISMATCH = 1e-3  # relative; beyond it the boundary would need real
 SEED = 0
 # Without thresholds from `edge-ee calibrate` or the command line, an early exit takes an input only when the
 # model is quite sure: the top class holds at least 90 % of the probability mass (or the equivalent per measure).
-DEFAULT_MEASURE = "neglogpmax"
 DEFAULT_THRESHOLDS = {"neglogpmax": -math.log(0.9), "margin": 0.2, "entropy": 0.3}
 DEFAULT_THRESHOLD_NOTE = ("conservative default (no calibration given): neglogpmax < -ln 0.9, i.e. exit when "
                           "p_max >= 0.9; margin < 0.2; entropy < 0.3 nats. Run `edge-ee calibrate` and pass "
@@ -113,20 +113,6 @@ def resolve_exits(num_exits: int, thresholds: Sequence[float] | None = None, mea
 
 # ---------------------------------------------------------------- helpers
 
-def _toolchain() -> dict:
-    from importlib.metadata import PackageNotFoundError, version
-
-    from edge_ee import __version__
-
-    out = {"edge_ee": __version__, "python": sys.version.split()[0]}
-    for pkg in ("torch", "onnx", "onnx2tf", "tensorflow", "ai-edge-litert", "numpy"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            out[pkg] = None
-    return out
-
-
 def _check_tools() -> None:
     import importlib.util
 
@@ -143,20 +129,6 @@ def _draw(ds: Dataset, split: str, n: int, what: str) -> tuple[np.ndarray, np.nd
         raise DataError(f"the {split} split of {ds.name} is empty: no {what} samples", "check the dataset files")
     idx = np.sort(np.random.default_rng(SEED).permutation(len(y))[:n])
     return x[idx], y[idx]
-
-
-def _tensor(detail: dict) -> Tensor:
-    scale, zp = detail["quantization"]
-    return Tensor(detail["name"], int(detail["index"]), tuple(int(d) for d in detail["shape"]),
-                  np.dtype(detail["dtype"]).name, float(scale), int(zp))
-
-
-def read_io(path: Path) -> tuple[list[Tensor], list[Tensor]]:
-    """Input and output tensors as the LiteRT interpreter reports them (index, name, shape, quantization)."""
-    from ai_edge_litert.interpreter import Interpreter
-
-    it = Interpreter(model_path=str(path))
-    return [_tensor(d) for d in it.get_input_details()], [_tensor(d) for d in it.get_output_details()]
 
 
 def _pick_outputs(outputs: list[Tensor], num_classes: int, feature_shape: tuple | None, where: str):
@@ -201,7 +173,7 @@ def _run_worker(jobs: list[dict], work: Path, say: Progress, stage_module: dict,
         r = results.get(job["name"])
         if r is None:
             raise ConversionError(f"the onnx2tf worker stopped before {job['name']} (exit code {proc.returncode})",
-                                  f"see the log under {work}; convert with --keep-work to keep it")
+                                  "rerun with --keep-work DIR to keep the ONNX files and the converter's log")
         if not r["ok"]:
             raise _explain_failure(job, r, stage_module[job["name"]])
     return results
@@ -231,8 +203,11 @@ def _explain_failure(job: dict, r: dict, wrapper: torch.nn.Module) -> Conversion
                "linear, pooling, add, relu, reshape)")
         return _locate(ops[0], job, wrapper, fix)
     first = r["error"].strip().splitlines()[0] if r["error"].strip() else "unknown error"
-    return ConversionError(f"converting {_where(job)} to int8 TFLite failed: {first}",
-                           f"see {r['log']} (kept with --keep-work DIR); the stage must use ops TFLite runs in int8")
+    errors = [line.strip() for line in log.splitlines() if "error" in line.lower()][-2:]
+    return ConversionError(f"converting {_where(job)} to int8 TFLite failed: {first}"
+                           + (f" ({' | '.join(errors)})" if errors else ""),
+                           "rerun with --keep-work DIR to keep the ONNX files and the converter's log; the stage "
+                           "must use ops TFLite runs in int8")
 
 
 def bind_boundary(produced: Tensor, consumer: Path, k: int) -> dict:
@@ -389,16 +364,16 @@ def convert_model(model: MultiExitModel, model_name: str, class_names: list[str]
                                "calibration": {"dataset": dataset.name, "split": recipe.calibration_split,
                                                "samples": n_cal, "seed": SEED},
                                "onnx2tf_seconds": round(conv_seconds, 2)},
-                "provenance": {**(provenance or {}), "toolchain": _toolchain(),
+                "provenance": {**(provenance or {}), "toolchain": toolchain_versions(),
                                "created": datetime.now(timezone.utc).isoformat(timespec="seconds")},
                 "verification": verification,
             }
             manifest["conversion"]["seconds"] = round(time.perf_counter() - t_start, 2)
             write_manifest(tmp, manifest)
             Bundle.load(tmp)  # the contract check, before the bundle becomes visible
-        if keep_work:
-            shutil.copytree(work, keep_work, dirs_exist_ok=True)
     finally:
+        if keep_work:  # also after a failure: the ONNX files and the converter's logs explain it
+            shutil.copytree(work, keep_work, dirs_exist_ok=True)
         work_ctx.cleanup()
     bundle = Bundle.load(out_dir)
     say(f"bundle written to {out_dir} in {time.perf_counter() - t_start:.1f} s")
@@ -456,4 +431,4 @@ def convert_checkpoint(checkpoint_path, out_dir, *, calibration_samples: int | N
                          keep_work=keep_work)
 
 
-__all__ = ["convert_checkpoint", "convert_model", "resolve_exits", "read_io", "MEASURES"]
+__all__ = ["convert_checkpoint", "convert_model", "resolve_exits", "bind_boundary"]

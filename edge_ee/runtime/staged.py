@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from edge_ee.bundle import Bundle, Tensor
-from edge_ee.errors import BundleError
+from edge_ee.errors import BundleError, ConfigError
 from edge_ee.exits import int_should_exit
 from edge_ee.runtime.engines import Engine
 
@@ -56,6 +56,10 @@ class StagedRunner:
 
     def __init__(self, bundle: Bundle, engine: Engine, thresholds=None, measure: str | None = None):
         self.bundle, self.engine = bundle, engine
+        if measure is not None and thresholds is None and any(
+                e.threshold is not None and e.measure != measure for e in bundle.exits):
+            raise ConfigError(f"the manifest's thresholds are for {bundle.exits[0].measure!r}, not {measure!r}",
+                              f"give thresholds for {measure} too (--thresholds, one per early exit)")
         self.tests = bundle.exit_tests(thresholds, measure)
         self._in_shapes = [st.input.shape for st in bundle.stages]
         self.invocations = [0] * bundle.num_stages

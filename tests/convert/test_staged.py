@@ -166,3 +166,26 @@ def test_resnet8_three_stages_convert_well_under_a_minute(resnet8_conversion):
     assert bundle.num_stages == 3
     print(f"resnet8 3-stage conversion: {seconds:.1f} s")
     assert seconds < 60
+
+
+def test_tflite_micro_runs_the_stage_chain_within_one_lsb_of_litert(case):
+    """TFLite Micro (the microcontroller reference kernels) loads every stage file; its logits differ from
+    LiteRT's optimized kernels by at most a rounding step, and its predictions are the same."""
+    from tflite_micro.python.tflite_micro import runtime
+
+    bundle, ck = case
+    _, _, x_q, _ = held_out(bundle, ck, 12)
+    chain = run_chain(bundle.path, bundle.stages, x_q)
+    micro = [runtime.Interpreter.from_file(str(bundle.stage_path(k)), arena_size=1 << 20)
+             for k in range(bundle.num_stages)]
+    for i in range(len(x_q)):
+        f = x_q[i:i + 1]
+        for k, (it, s) in enumerate(zip(micro, bundle.stages)):
+            it.set_input(f, 0)
+            it.invoke()
+            outs = [it.get_output(j) for j in range(1 if s.features is None else 2)]
+            logits = next(o for o in outs if o.shape == s.logits.shape)
+            diff = np.abs(logits.astype(int).ravel() - chain[k][0][i].astype(int))
+            assert diff.max() <= 2 and logits.argmax() == chain[k][0][i].argmax(), (i, k, diff.max())
+            if s.features is not None:
+                f = next(o for o in outs if o.shape == s.features.shape)

@@ -9,7 +9,7 @@ from edge_ee.runtime.inputs import dataset_samples
 from edge_ee.runtime.simulate import SimConfig, simulate
 from edge_ee.runtime.staged import StagedRunner
 
-from conftest import CountingEngine
+from runner_helpers import CountingEngine
 
 pytestmark = pytest.mark.slow  # trains and converts resnet8 (about a minute or more)
 

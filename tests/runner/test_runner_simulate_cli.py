@@ -41,7 +41,9 @@ def test_report_files(mlperf_bundles, kws_samples, tmp_path, capsys):
                                                "energy_by_exit.png"}
     md = (out / "report.md").read_text()
     assert "(modeled, not measured)" in md and "measured on this host" in md
-    assert json.loads((out / "report.json").read_text())["energy"]["modeled"] is True
+    energy = json.loads((out / "report.json").read_text())["energy"]
+    assert energy["modeled"] is True and energy["kernels"] is None  # a throughput model, not MCU kernels
+    assert energy["from_host_latency"]["valid_only_if"] == "this simulation ran on a raspberry-pi-4"
     text = capsys.readouterr().out
     assert "MODELED" in text and "accuracy: early exit" in text
 
