@@ -22,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings as _warnings
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Sequence
@@ -57,6 +58,10 @@ DEFAULT_THRESHOLD_NOTE = ("conservative default (no calibration given): neglogpm
 Progress = Callable[[str], None]
 
 
+class QuantizationLossWarning(UserWarning):
+    """An exit loses more accuracy to int8 than the recipe's max_drop_points (also in manifest "verification")."""
+
+
 def _progress(progress) -> Progress:
     if callable(progress):
         return progress
@@ -80,10 +85,12 @@ def resolve_exits(num_exits: int, thresholds: Sequence[float] | None = None, mea
             cal_measure = check_measure(cal["measure"]) if measure is None else check_measure(measure)
             values = [e["threshold"] for e in cal["exits"]]
         except FileNotFoundError:
-            raise ConfigError(f"calibration file {path} does not exist", "pass the output of `edge-ee calibrate --json`") from None
+            raise ConfigError(f"calibration file {path} does not exist",
+                              "pass the output of `edge-ee calibrate --json`") from None
         except (json.JSONDecodeError, KeyError, TypeError) as e:
             raise ConfigError(f"{path} is not a calibration result ({type(e).__name__}: {e})",
-                              'expected {"measure": ..., "exits": [{"threshold": ...}, ...]} from `edge-ee calibrate --json`') from None
+                              'expected {"measure": ..., "exits": [{"threshold": ...}, ...]} '
+                              "from `edge-ee calibrate --json`") from None
         if measure is not None and measure != cal["measure"]:
             raise ConfigError(f"--measure {measure} contradicts the calibration's measure {cal['measure']}",
                               "omit --measure: thresholds only mean something for the measure they were chosen for")
@@ -137,8 +144,9 @@ def _pick_outputs(outputs: list[Tensor], num_classes: int, feature_shape: tuple 
     feats = [t for t in outputs if feature_shape is not None and t.shape == tuple(feature_shape)]
     expected = 1 + (feature_shape is not None)
     if len(outputs) != expected or len(logits) != 1 or (feature_shape is not None and len(feats) != 1):
+        wanted = f"logits [1, {num_classes}]" + (f" and features {list(feature_shape)}" if feature_shape else "")
         raise ConversionError(f"{where}: the converted outputs {[(t.name, list(t.shape)) for t in outputs]} are not "
-                              f"logits [1, {num_classes}]" + (f" and features {list(feature_shape)}" if feature_shape else ""),
+                              + wanted,
                               "report this model: the stage converted to an unexpected signature")
     return logits[0], (feats[0] if feats else None)
 
@@ -403,7 +411,9 @@ def _verify(model, dataset, preprocess, recipe, bundle_dir, stages, full_in, ful
         f"{100 * base['agreement_with_last_stage']:.1f} %")
     for w in warnings:
         say(f"WARNING: {w}")
-    return {"split": recipe.verification_split, "samples": int(len(labels)), "runtime": "ai-edge-litert (default kernels)",
+        _warnings.warn(w, QuantizationLossWarning, stacklevel=3)
+    return {"split": recipe.verification_split, "samples": int(len(labels)),
+            "runtime": "ai-edge-litert (default kernels)",
             "exits": exits, "baseline": base, "warnings": warnings}
 
 
@@ -426,8 +436,8 @@ def convert_checkpoint(checkpoint_path, out_dir, *, calibration_samples: int | N
     return convert_model(ck.model, ck.model_name, ck.class_names, dataset, out_dir, preprocess=preprocess,
                          calibration_samples=calibration_samples, recipe=recipe, thresholds=thresholds,
                          measure=measure, calibration=calibration, force=force, progress=progress,
-                         provenance={"checkpoint": str(checkpoint_path), "checkpoint_sha256": sha256_file(checkpoint_path),
-                                     "dataset": ds_name},
+                         provenance={"checkpoint": str(checkpoint_path),
+                                     "checkpoint_sha256": sha256_file(checkpoint_path), "dataset": ds_name},
                          keep_work=keep_work)
 
 
