@@ -6,7 +6,8 @@ For each model: the static arena of the generated code next to TFLite Micro's ar
 flash (code + weights) for Cortex-M4/M7/M55 from arm-none-eabi-gcc -O2, a static stack estimate, and the
 instructions per MAC of ee_infer on one perf sample:
   - reference path, host x86-64 (valgrind --tool=callgrind, gcc -O2),
-  - reference path and DSP path, Cortex-M4 under QEMU (mps2-an386, -icount shift=0, SysTick x 40).
+  - reference path and DSP path, Cortex-M4 under QEMU (mps2-an386, -icount shift=0, SysTick x 40),
+  - reference path and MVE (Helium) path, Cortex-M55 under QEMU (mps3-an547).
 These are retired instructions, measured; they are not cycles. Writes codegen_mlperf.json and .md."""
 
 from __future__ import annotations
@@ -39,27 +40,33 @@ def measure(name: str, data: Path, work: Path) -> dict:
     host = callgrind_instructions(gen.out_dir, x, work / f"{name}_host")
     ref = qemu_run(gen.out_dir, x, reference=True).instructions[0]
     dsp = qemu_run(gen.out_dir, x).instructions[0]
+    m55_ref = qemu_run(gen.out_dir, x, target="cortex-m55", reference=True).instructions[0]
+    mve = qemu_run(gen.out_dir, x, target="cortex-m55").instructions[0]
     return {"model": MLPERF[name][0], "macs": macs, "arena_bytes": gen.arena_size,
             "tflm_arena_bytes": mem["tflm"]["stages"][0]["total"], "tflm_arena_head_bytes": mem["tflm"]["stages"][0]["head"],
             "weights_bytes": gen.weights_bytes, "targets": mem["targets"],
-            "instructions": {"host_reference_callgrind": host, "m4_reference_qemu": ref, "m4_dsp_qemu": dsp},
+            "instructions": {"host_reference_callgrind": host, "m4_reference_qemu": ref, "m4_dsp_qemu": dsp,
+                             "m55_reference_qemu": m55_ref, "m55_mve_qemu": mve},
             "instructions_per_mac": {"host_reference_callgrind": host / macs, "m4_reference_qemu": ref / macs,
-                                     "m4_dsp_qemu": dsp / macs}}
+                                     "m4_dsp_qemu": dsp / macs, "m55_reference_qemu": m55_ref / macs,
+                                     "m55_mve_qemu": mve / macs}}
 
 
 def markdown(results: dict) -> str:
     rows = ["| model | MACs | arena (B) | TFLM arena (B) | flash M4 (B) | stack M4 (B) | instr/MAC host ref | "
-            "instr/MAC M4 ref | instr/MAC M4 DSP |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            "instr/MAC M4 ref | instr/MAC M4 DSP | instr/MAC M55 ref | instr/MAC M55 MVE |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, r in results.items():
         m4 = r["targets"]["cortex-m4"]
         ipm = r["instructions_per_mac"]
         rows.append(f"| {name} | {r['macs']:,} | {r['arena_bytes']:,} | {r['tflm_arena_bytes']:,} "
                     f"| {m4['flash_bytes']:,} | {m4['stack_bytes']} | {ipm['host_reference_callgrind']:.2f} "
-                    f"| {ipm['m4_reference_qemu']:.2f} | {ipm['m4_dsp_qemu']:.2f} |")
+                    f"| {ipm['m4_reference_qemu']:.2f} | {ipm['m4_dsp_qemu']:.2f} | {ipm['m55_reference_qemu']:.2f} "
+                    f"| {ipm['m55_mve_qemu']:.2f} |")
     return ("# Generated C on MLPerf Tiny int8 models\n\nMeasured, not modeled: arena from the static plan, TFLM arena "
             "from its RecordingMicroAllocator (tensors + persistent data), flash from arm-none-eabi-gcc 12 -O2, "
-            "instructions retired by ee_infer on one perf sample (host: callgrind; Cortex-M4: QEMU -icount, "
-            "resolution 40 instructions). Instructions are not cycles.\n\n" + "\n".join(rows) + "\n")
+            "instructions retired by ee_infer on one perf sample (host: callgrind; Cortex-M4/M55: QEMU -icount, "
+            "resolution 40/31 instructions). Instructions are not cycles (an MVE instruction takes several beats).\n\n" + "\n".join(rows) + "\n")
 
 
 def main() -> int:

@@ -73,7 +73,7 @@ def main() -> int:
                 run_s = time.perf_counter() - start
                 insn = np.array([r.total for r in records], dtype=np.float64)
                 exits = np.bincount([r.exit for r in records], minlength=bundle.num_stages)
-                correct = float(np.mean([r.pred == y for r, y in zip(records, samples.y)]))
+                correct = float(np.mean([r.pred == y for r, y in zip(records, samples.labels)]))
                 runs["full" if full else "early"] = {
                     "inputs": len(records), "run_s": run_s, "infer_s_mean": float(np.mean(infer_s)),
                     "inferences_per_s": float(1 / np.mean(infer_s)),

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from edge_ee.device.records import MODE_EARLY, MODE_FULL, Record
-from edge_ee.errors import ConfigError, DeviceError
+from edge_ee.errors import ConfigError, DataError, DeviceError
 from edge_ee.telemetry.link import DeviceLink, Reply
 
 SCHEMA = "edge_ee.measure/1"
@@ -399,7 +399,10 @@ def measure(link: DeviceLink, board, bundle, inputs: Inputs, *, retries: int = 2
                      link.disconnects, session.retried, session.lost_inferences, what, modeled, cost,
                      stopped=stopped, trace=trace)
     if trace is not None:
-        run.measured_uj, run.windows_s, run.power_source = measured_energies(trace, early, full)
+        try:
+            run.measured_uj, run.windows_s, run.power_source = measured_energies(trace, early, full)
+        except DataError as e:  # keep the run's results; say why there is no measured energy
+            run.power_source = f"not measured: {e.problem} ({e.fix})"
     return run
 
 

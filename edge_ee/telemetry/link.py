@@ -111,7 +111,8 @@ class DeviceLink:
         timeout = self.line_timeout if timeout is None else timeout
         try:
             self.transport.write(cmd.encode("ascii") + b"%", self.line_timeout)
-            while not reply.complete:
+            # A reset ends the reply at once: the restarted device has forgotten the command.
+            while not (reply.complete or reply.reset):
                 data = self.transport.read(4096, timeout)
                 for ev in self.reader.feed(data):
                     self._apply(reply, ev)

@@ -1,6 +1,6 @@
 """Byte transports to a device, picked by URL through pyserial's `serial_for_url`: a serial port
 (`/dev/ttyACM0`, `COM3`), `socket://host:port` (QEMU's chardev, a ser2net bridge), `rfc2217://host:port`,
-`loop://` (tests) and `spy://<url>` (hexdumps another URL's traffic to stderr).
+`loop://` (tests) and `spy:///dev/ttyACM0` (a serial port whose traffic is hexdumped to stderr).
 
 Timeout semantics (the same for every transport):
 
@@ -132,101 +132,6 @@ class SerialTransport(Transport):
         except (serial.SerialException, OSError):
             self._eof = True
         return bytes(data)
-
-    def write(self, data: bytes, timeout: float | None = None) -> None:
-        raise NotImplementedError
-
-    def reopen(self, timeout: float = 5.0) -> None:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        raise NotImplementedError
-
-    def __enter__(self) -> "Transport":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-
-class SerialTransport(Transport):
-    """Any pyserial URL. `baudrate` matters only for real serial ports (and rfc2217)."""
-
-    def __init__(self, url: str, *, baudrate: int = 115200, connect_timeout: float = 5.0):
-        self.url = url
-        self.baudrate = baudrate
-        self._port = None
-        self._eof = False
-        self._open(connect_timeout)
-
-    def _open(self, timeout: float) -> None:
-        serial = _serial()
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                self._port = serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=0)
-                self._eof = False
-                return
-            except (serial.SerialException, OSError, ValueError) as e:
-                # A device that is still booting (QEMU not yet listening, USB re-enumerating) refuses for a while.
-                if isinstance(e, ValueError) or time.monotonic() >= deadline:
-                    raise TransportClosed(f"cannot open {self.url}: {e}",
-                                          "check the URL (a serial port, socket://host:port, rfc2217://host:port, "
-                                          "loop://) and that the device is running") from None
-                time.sleep(0.05)
-
-    @property
-    def is_open(self) -> bool:
-        return self._port is not None
-
-    def _require_open(self):
-        if self._port is None:
-            raise TransportClosed(f"the link to {self.url} is closed", "reopen it (the device may have reset)")
-        return self._port
-
-    def read(self, n: int, timeout: float | None) -> bytes:
-        serial = _serial()
-        port = self._require_open()
-        if self._eof:
-            self._drop()
-            raise TransportClosed(f"the link to {self.url} closed", "the device stopped, reset or was unplugged; "
-                                  "reopen the link")
-        try:
-            port.timeout = timeout
-            first = port.read(1)
-        except serial.SerialException as e:
-            self._drop()
-            raise TransportClosed(f"the link to {self.url} closed: {e}",
-                                  "the device stopped, reset or was unplugged; reopen the link") from None
-        except OSError as e:
-            self._drop()
-            raise TransportClosed(f"the link to {self.url} failed: {e}", "reopen the link") from None
-        if not first:
-            if timeout == 0:
-                return b""
-            raise TransportTimeout(f"no data from {self.url} within {timeout:g} s",
-                                   "check that the firmware runs and that board and URL are right")
-        # Then whatever is already buffered. pyserial's socket handler reports in_waiting as 0/1 and discards
-        # what one read() call gathered when it meets the end of the stream, so read in steps of in_waiting
-        # and keep every byte that arrived before a close (which is reported by the next call).
-        data = bytearray(first)
-        try:
-            while len(data) < n and (waiting := port.in_waiting):
-                data += port.read(min(waiting, n - len(data)))
-        except (serial.SerialException, OSError):
-            self._eof = True
-        return bytes(data)
-
-    def _unused(self, serial, port, n, timeout):  # pragma: no cover
-        try:
-            pass
-        except serial.SerialException as e:
-            self._drop()
-            raise TransportClosed(f"the link to {self.url} closed: {e}",
-                                  "the device stopped, reset or was unplugged; reopen the link") from None
-        except OSError as e:
-            self._drop()
-            raise TransportClosed(f"the link to {self.url} failed: {e}", "reopen the link") from None
 
     def write(self, data: bytes, timeout: float | None = None) -> None:
         serial = _serial()

@@ -94,8 +94,9 @@ def test_every_tensor_equals_tflite_micro_on_host(zoo):
     assert len(np.unique(probs)) > 20  # the softmax is exercised away from saturation
 
 
-def test_every_tensor_equals_tflite_micro_on_cortex_m4(zoo):
+@pytest.mark.parametrize("target", ["cortex-m4", "cortex-m55"])
+def test_every_tensor_equals_tflite_micro_on_cortex_m(zoo, target):
     path, m, g, xs = zoo
-    run = qemu_run(g.out_dir, xs[:3])
+    run = qemu_run(g.out_dir, xs[:3], target=target)
     golden = tflm_outputs(path, xs[:3], tensors=[i for i, t in enumerate(m.tensors) if t.dtype == "INT8" and not t.is_const])
     _compare(m, g, run.arenas, golden)

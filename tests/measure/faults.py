@@ -11,7 +11,7 @@ whole run, retries included) and of `m-infer-start` lines:
     cut       drop the record's last bytes including its line ending (it merges with the next line)
     drop      remove the whole record line
     garbage   insert seeded non-ASCII garbage (no newline) right before the record (it must still be accepted)
-    disconnect  close the host's connection right after forwarding the record
+    disconnect  close the host's connection right after forwarding the record (with `vanish`, for good)
     reset     at the n-th `m-infer-start`: reset the device and discard its output up to the new boot line
     noise     probability per byte of replacing it with a random byte (seeded), for the chaos test
 Host -> device bytes pass unchanged (see the report: the protocol has no checksum on uploads)."""
@@ -24,6 +24,15 @@ import socket
 import subprocess
 import threading
 from dataclasses import dataclass, field
+
+
+def _close(s: socket.socket) -> None:
+    """Shut down first: close() alone does not end a recv() blocked in another thread, so no FIN would go out."""
+    try:
+        s.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    s.close()
 
 
 def _listener() -> socket.socket:
@@ -128,6 +137,7 @@ class Plan:
     disconnect: set = field(default_factory=set)
     reset: set = field(default_factory=set)
     noise: float = 0.0
+    vanish: bool = False  # after the first disconnect the device is gone: the proxy stops listening
     seed: int = 0
 
 
@@ -174,7 +184,7 @@ class FaultProxy:
                 up.sendall(data)
             except OSError:
                 break
-        up.close()
+        _close(up)
 
     def _device_to_host(self, up, client) -> None:
         buf = b""
@@ -201,9 +211,11 @@ class FaultProxy:
                 close = True
             if close:
                 self._closing = False
+                if self.plan.vanish:
+                    self._sock.close()
                 break
-        client.close()
-        up.close()
+        _close(client)
+        _close(up)
 
     _closing = False
 

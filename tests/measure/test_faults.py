@@ -16,9 +16,9 @@ from edge_ee.telemetry import DeviceLink, open_transport
 BOARD = load_board("qemu-mps2-an386")  # only for the report; the host-native build counts nanoseconds
 
 
-def run(url, bundle, inputs, **kw):
-    link = DeviceLink(open_transport(url), num_stages=bundle.num_stages, line_timeout=0.5, infer_timeout=2.0,
-                      reconnect_timeout=3.0)
+def run(url, bundle, inputs, reconnect_timeout=3.0, **kw):
+    link = DeviceLink(open_transport(url), num_stages=bundle.num_stages, line_timeout=1.0, infer_timeout=3.0,
+                      reconnect_timeout=reconnect_timeout)
     try:
         return measure(link, BOARD, bundle, inputs, **kw)
     finally:
@@ -103,6 +103,17 @@ def test_a_device_that_keeps_resetting_stops_the_run_with_a_clear_report(device,
     done = {(r["mode"], r["index"]) for r in rep["records"]}
     lost = {(d["mode"], d["index"]) for d in rep["lost_inferences"]}
     assert not done & lost and len(done | lost) == 2 * n   # every inference is in the results or counted lost
+
+
+def test_a_device_that_is_gone_for_good_stops_the_run_with_a_clear_report(device, staged_bundle,
+                                                                         digits_inputs_obj, clean):
+    proxy = FaultProxy(device, Plan(disconnect={4}, vanish=True))
+    rep = run(proxy.url, staged_bundle, digits_inputs_obj, reconnect_timeout=0.5).report()
+    assert "could not reconnect within 0.5 s" in rep["stopped"]
+    got = decisions(rep)
+    assert len(got) == 5 and all(got[k] == decisions(clean)[k] for k in got)  # records 0..4 arrived
+    lost = {(d["mode"], d["index"]) for d in rep["lost_inferences"]}
+    assert not set(got) & lost and len(set(got) | lost) == 2 * len(digits_inputs_obj.labels)
 
 
 def test_random_byte_noise_never_yields_a_wrong_record(device, staged_bundle, digits_inputs_obj, clean):

@@ -54,3 +54,18 @@ def test_trigger_windows_are_paired_with_inferences_in_run_order():
     assert "trigger windows" in source
     expect = [2.0 * 5e-3 * (b - a) * 1e6 for a, b in windows]
     assert [uj[(MODE_EARLY, 0)], uj[(MODE_FULL, 0)], uj[(MODE_EARLY, 1)], uj[(MODE_FULL, 1)]] == pytest.approx(expect)
+
+
+def test_a_trace_that_does_not_cover_the_run_keeps_the_results_and_says_why(device, staged_bundle,
+                                                                             digits_inputs_obj, tmp_path):
+    csv = tmp_path / "short.csv"
+    csv.write_text("time_s,power_w\n0,0.01\n0.001,0.01\n")  # 2 ms of samples: shorter than any run
+    link = DeviceLink(open_transport(f"socket://127.0.0.1:{device.port}"), line_timeout=1.0)
+    try:
+        rep = measure(link, load_board("qemu-mps2-an386"), staged_bundle, digits_inputs_obj,
+                      monitor=CsvReplay(str(csv))).report()
+    finally:
+        link.close()
+    assert len(rep["records"]) == 2 * len(digits_inputs_obj.labels)
+    assert rep["energy"]["early_exit_uj"] is None and rep["energy"]["modeled"] is False
+    assert rep["energy"]["source"].startswith("not measured: window")
