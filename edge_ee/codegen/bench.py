@@ -32,6 +32,7 @@ CPU_HZ = {"mps2-an386": 25_000_000, "mps2-an500": 25_000_000, "mps3-an547": 32_0
 @dataclass
 class QemuRun:
     instructions: list[int]
+    stack_bytes: list[int]  # measured high-water mark of main's stack during ee_infer (includes main's frame)
     exit_logits: list[np.ndarray]  # (num_stages, num_classes) per input
     arenas: list[np.ndarray]
 
@@ -77,16 +78,17 @@ def qemu_run(src_dir, inputs: np.ndarray, *, target: str = "cortex-m4", referenc
             raise DeviceError(f"the QEMU benchmark failed (exit code {r.returncode}): {r.stderr.decode()[-500:]}",
                               "a fault (exit 3) or an ee_status error (exit 1) in the generated code")
         data = np.frombuffer(out.read_bytes(), np.uint8)
-    rec = 4 + n_stages * n_classes + arena
+    rec = 8 + n_stages * n_classes + arena
     if data.size != rec * len(inputs):
         raise DeviceError(f"QEMU wrote {data.size} bytes, expected {rec * len(inputs)}", "re-run")
-    res = QemuRun([], [], [])
+    res = QemuRun([], [], [], [])
     for i in range(len(inputs)):
         r0 = data[i * rec:(i + 1) * rec]
         ticks = int(r0[:4].view(np.uint32)[0])
         res.instructions.append(round(ticks * 1_000_000_000 / CPU_HZ[MACHINES[target]]))
-        res.exit_logits.append(r0[4:4 + n_stages * n_classes].view(np.int8).reshape(n_stages, n_classes).copy())
-        res.arenas.append(r0[4 + n_stages * n_classes:].view(np.int8).copy())
+        res.stack_bytes.append(int(r0[4:8].view(np.uint32)[0]))
+        res.exit_logits.append(r0[8:8 + n_stages * n_classes].view(np.int8).reshape(n_stages, n_classes).copy())
+        res.arenas.append(r0[8 + n_stages * n_classes:].view(np.int8).copy())
     return res
 
 

@@ -206,7 +206,8 @@ int8_t *ee_input_buffer(void);
 int ee_infer(const int8_t *input, int force_full, ee_result_t *out);
 
 /* Scores of a result as non-negative integers summing to about 1000: softmax of the exit's logits from the
- * exit's integer exp table (no floating point). permille: EE_NUM_CLASSES entries. */
+ * exit's integer exp table (no floating point), or, for an exit that ends in SOFTMAX (an imported classifier),
+ * its probabilities rescaled. permille: EE_NUM_CLASSES entries. */
 void ee_scores_permille(const ee_result_t *result, uint16_t *permille);
 
 /* Stage hook for timing: called with begin = 1 before stage k runs and begin = 0 after it and its exit test.
@@ -285,6 +286,14 @@ def generate(stages: list[StageSpec], exits: list[ExitSpec], out_dir, *, model_n
             xt = f"ee_xexp_table_{k}" if e.measure == "entropy" else f"ee_exp_table_{k}"
             tests.append(f"    {{{MEASURE_ENUM[e.measure]}, {int(e.threshold_q)}, ee_exp_table_{k}, {xt}}}")
         c.append("static const ee_exit_test ee_exit_tests[EE_NUM_STAGES - 1] = {\n" + ",\n".join(tests) + "\n};")
+    # An exit whose "logits" come out of SOFTMAX (imported classifiers) already holds probabilities q/256 + 1/2.
+    probs = []
+    for m, spec in zip(prog.models, stages):
+        producer = m.producer(spec.logits)
+        t = m.tensors[spec.logits]
+        probs.append(int(producer is not None and producer.name == "SOFTMAX" and t.zero_point == -128
+                         and np.float32(t.scale) == np.float32(1 / 256)))
+    c.append("static const uint8_t ee_logits_are_probabilities[EE_NUM_STAGES] = {" + ", ".join(map(str, probs)) + "};")
     scales_q = [int(round(t.scale * ONE)) for t in logit_ts]
     c.append("static const int32_t ee_logit_scale_q[EE_NUM_STAGES] = {" + ", ".join(map(str, scales_q)) + "};")
     c.append("static const int32_t ee_logit_zero_point[EE_NUM_STAGES] = {"
@@ -484,6 +493,13 @@ int ee_infer(const int8_t *input, int force_full, ee_result_t *out)
 void ee_scores_permille(const ee_result_t *result, uint16_t *permille)
 {
     const uint32_t *table = ee_exp_tables[result->exit_stage];
+    if (ee_logits_are_probabilities[result->exit_stage]) {
+        /* SOFTMAX output: p = (q + 128) / 256 already. */
+        for (int32_t j = 0; j < EE_NUM_CLASSES; ++j) {
+            permille[j] = (uint16_t)(((uint32_t)(result->logits[j] + 128) * 1000u + 128u) / 256u);
+        }
+        return;
+    }
     int32_t qmax = result->logits[result->predicted];
     uint64_t sum = 0;
     for (int32_t j = 0; j < EE_NUM_CLASSES; ++j) {

@@ -136,9 +136,10 @@ class TwinEngine:
         return self.lib.run_stage(k, x_int8)
 
     def infer(self, x_int8: np.ndarray, force_full: bool = False):
-        """Runs the early-exit schedule in C. Returns (exit_stage, predicted class, [logits of each exit run])."""
+        """Runs the early-exit schedule in C (ee_infer: the C exit test decides). Returns (exit_stage, predicted
+        class, [{"logits": int8 array} for each stage run]); force_full runs every stage without exit tests."""
         exit_stage, pred, per_exit, _ = self.lib.infer(x_int8, force_full)
-        return exit_stage, pred, per_exit
+        return exit_stage, pred, [{"logits": q} for q in per_exit]
 
     def exit_decision(self, k: int, logits: np.ndarray) -> bool:
         """The C integer exit test of early exit k on one row of int8 logits."""

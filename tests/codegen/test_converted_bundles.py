@@ -55,7 +55,7 @@ def test_exit_decisions_and_predictions_equal_host_runner(setups, name):
         ref = runner.run(x)
         exit_stage, pred, per_exit = twin.infer(x)
         assert (exit_stage, pred) == (ref.exit, ref.prediction)
-        np.testing.assert_array_equal(per_exit[-1].ravel(), ref.logits)
+        np.testing.assert_array_equal(per_exit[-1]["logits"].ravel(), ref.logits)
     assert runner.invocations[0] == len(samples.x)
 
 

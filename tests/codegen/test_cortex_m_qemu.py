@@ -36,4 +36,5 @@ def test_optimized_and_reference_paths_bitexact(name, target, shared_data, tmp_p
                                           err_msg=f"{target} {'reference' if reference else 'optimized'} path, tensor {t.name}")
         np.testing.assert_array_equal(run.exit_logits[0][0], golden[out].ravel())
         counts[reference] = run.instructions[0]
+        assert 0 < run.stack_bytes[0] < 1024  # measured stack high-water mark: kernels keep no big locals
     assert counts[False] < (0.8 if target == "cortex-m4" else 0.5) * counts[True]  # SIMD pays off

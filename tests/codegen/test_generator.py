@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import re
 import subprocess
 
 import numpy as np
@@ -97,6 +98,11 @@ def test_cross_compiles_cleanly_for_cortex_m(kws_c, target, tmp_path):
     assert size.weights >= kws_c.weights_bytes  # the const weights land in flash (.text/.rodata)
     assert size.bss >= kws_c.arena_size  # the arena is the static RAM
     assert 0 < size.code < 40_000
+    # No floating point on the inference path: no FPU arithmetic or soft-float calls in any object.
+    for obj in tmp_path.glob("*.o"):
+        asm = subprocess.run(["arm-none-eabi-objdump", "-d", str(obj)], capture_output=True, text=True,
+                             check=True).stdout
+        assert not re.search(r"\bv(add|sub|mul|div|cvt|mla|fma|sqrt|cmp)\.f|__aeabi_[fd]|\.f(32|64)\b", asm), obj.name
 
 
 def test_sanitized_build_matches_tflite_micro(mlperf_bundles, shared_data, tmp_path):
