@@ -48,3 +48,32 @@ def resnet8_checkpoint(tmp_path_factory, cifar_dir) -> Path:
     train(TrainConfig("resnet8", "cifar10", str(cifar_dir), epochs=2, lr=0.05, batch_size=64,
                       max_train_samples=4000, seed=0), out=out, progress=False)
     return out
+
+
+@pytest.fixture(scope="session")
+def digits_bundle_dir(tmp_path_factory, digits_checkpoint) -> Path:
+    """digits-cnn converted by `edge-ee convert` once per session: 2 int8 stages + full.tflite. Tests must not
+    change it (copy it first)."""
+    from edge_ee.convert import convert_checkpoint
+
+    out = tmp_path_factory.mktemp("bundles") / "digits"
+    convert_checkpoint(digits_checkpoint, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def resnet8_conversion(tmp_path_factory, resnet8_checkpoint, cifar_dir) -> tuple[Path, float]:
+    """resnet8 converted by `edge-ee convert` (3 int8 stages + full.tflite) and the wall time it took."""
+    import time
+
+    from edge_ee.convert import convert_checkpoint
+
+    out = tmp_path_factory.mktemp("bundles") / "resnet8"
+    t0 = time.perf_counter()
+    convert_checkpoint(resnet8_checkpoint, out, data_dir=cifar_dir)
+    return out, time.perf_counter() - t0
+
+
+@pytest.fixture(scope="session")
+def resnet8_bundle_dir(resnet8_conversion) -> Path:
+    return resnet8_conversion[0]

@@ -26,11 +26,6 @@ def twin_engines(mlperf_bundles, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def converted_bundles(digits_checkpoint, resnet8_checkpoint, cifar_dir, tmp_path_factory) -> dict[str, Path]:
+def converted_bundles(digits_bundle_dir, resnet8_bundle_dir) -> dict[str, Path]:
     """The project's own staged models, converted by `edge-ee convert`: digits-cnn (2 stages), resnet8 (3)."""
-    from edge_ee.convert import convert_checkpoint
-
-    root = tmp_path_factory.mktemp("converted")
-    convert_checkpoint(digits_checkpoint, root / "digits")
-    convert_checkpoint(resnet8_checkpoint, root / "resnet8", data_dir=cifar_dir)
-    return {"digits": root / "digits", "resnet8": root / "resnet8"}
+    return {"digits": digits_bundle_dir, "resnet8": resnet8_bundle_dir}

@@ -3,7 +3,6 @@ tests/conftest.py for the other areas (runner, codegen, firmware) unchanged."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -26,18 +25,10 @@ def make_resnet8_bundle(out_dir: Path, checkpoint: Path, cifar_dir: Path) -> Bun
 
 
 @pytest.fixture(scope="session")
-def digits_bundle(tmp_path_factory, digits_checkpoint) -> Bundle:
-    return make_digits_bundle(tmp_path_factory.mktemp("bundles") / "digits", digits_checkpoint)
+def digits_bundle(digits_bundle_dir) -> Bundle:
+    return Bundle.load(digits_bundle_dir)
 
 
 @pytest.fixture(scope="session")
-def resnet8_conversion(tmp_path_factory, resnet8_checkpoint, cifar_dir) -> tuple[Bundle, float]:
-    """The resnet8 bundle and the wall time its conversion took (seconds)."""
-    t0 = time.perf_counter()
-    bundle = make_resnet8_bundle(tmp_path_factory.mktemp("bundles") / "resnet8", resnet8_checkpoint, cifar_dir)
-    return bundle, time.perf_counter() - t0
-
-
-@pytest.fixture(scope="session")
-def resnet8_bundle(resnet8_conversion) -> Bundle:
-    return resnet8_conversion[0]
+def resnet8_bundle(resnet8_bundle_dir) -> Bundle:
+    return Bundle.load(resnet8_bundle_dir)

@@ -32,11 +32,11 @@ def ic_samples(shared_data, ic_bundle):
 
 
 @pytest.fixture(scope="session")
-def staged_bundle(digits_checkpoint, tmp_path_factory):
+def staged_bundle(digits_bundle_dir):
     """digits-cnn (two stages, one early exit) converted to int8 stages by `edge-ee convert`."""
-    from edge_ee.convert import convert_checkpoint
+    from edge_ee.bundle import Bundle
 
-    return convert_checkpoint(digits_checkpoint, tmp_path_factory.mktemp("staged") / "bundle")
+    return Bundle.load(digits_bundle_dir)
 
 
 @pytest.fixture(scope="session")

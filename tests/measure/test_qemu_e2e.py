@@ -6,7 +6,6 @@ own instruction counts through the board's calibration."""
 from __future__ import annotations
 
 import json
-import shutil
 
 import numpy as np
 import pytest
@@ -16,8 +15,6 @@ from edge_ee.cli import main
 from edge_ee.energy import energy_from_instructions
 from edge_ee.runtime.inputs import dataset_samples
 
-pytestmark = pytest.mark.skipif(shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None,
-                                reason="needs qemu-system-arm and arm-none-eabi-gcc")
 N = 16
 
 

@@ -97,21 +97,12 @@ def vww_samples(shared_data) -> Path:
 
 
 @pytest.fixture(scope="session")
-def digits_bundle(digits_checkpoint, tmp_path_factory) -> Path:
+def digits_bundle(digits_bundle_dir) -> Path:
     """digits-cnn converted by `edge-ee convert`: 2 stages + full.tflite."""
-    from edge_ee.convert import convert_checkpoint
-
-    out = tmp_path_factory.mktemp("digits_bundle") / "bundle"
-    convert_checkpoint(digits_checkpoint, out)
-    return out
+    return digits_bundle_dir
 
 
 @pytest.fixture(scope="session")
-def resnet8_bundle(resnet8_checkpoint, cifar_dir, tmp_path_factory) -> Path:
+def resnet8_bundle(resnet8_bundle_dir) -> Path:
     """resnet8 (MLPerf Tiny IC shape) converted by `edge-ee convert`: 3 stages + full.tflite."""
-    from edge_ee.convert import convert_checkpoint
-
-    out = tmp_path_factory.mktemp("resnet8_bundle") / "bundle"
-    convert_checkpoint(resnet8_checkpoint, out, data_dir=cifar_dir)
-    return out
-
+    return resnet8_bundle_dir

@@ -2,13 +2,12 @@
 bit-exact with the reference kernels of tflite-runtime and TensorFlow, and LiteRT's optimized kernels agree
 with TFLite Micro on predictions."""
 
-import importlib.util
 
 import numpy as np
 import pytest
 
 from edge_ee.bundle import Bundle
-from edge_ee.errors import ToolMissing, UnknownName
+from edge_ee.errors import UnknownName
 from edge_ee.runtime.engines import EngineOptions, make_engine
 from edge_ee.runtime.inputs import dataset_samples, read_samples_dir
 from edge_ee.runtime.simulate import SimConfig, simulate
@@ -78,16 +77,3 @@ def test_engine_names_are_checked(mlperf_bundles):
         make_engine("onnx", b)
     with pytest.raises(UnknownName, match="LiteRT kernel set"):
         make_engine("litert", b, EngineOptions(kernels="fast"))
-
-
-def _twin_installed() -> bool:
-    try:
-        return importlib.util.find_spec("edge_ee.codegen.twin") is not None
-    except ModuleNotFoundError:
-        return False
-
-
-@pytest.mark.skipif(_twin_installed(), reason="the twin is installed")
-def test_twin_engine_says_it_is_not_available(mlperf_bundles):
-    with pytest.raises(ToolMissing, match="engine 'twin' is not available"):
-        make_engine("twin", Bundle.load(mlperf_bundles["kws"]))
