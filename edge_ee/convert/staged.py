@@ -36,7 +36,8 @@ from edge_ee.convert.common import DEFAULT_MEASURE, read_io, toolchain_versions
 from edge_ee.convert.export import FullModel, NHWCStage, export_onnx, onnx_modules_of_type
 from edge_ee.convert.recipe import Recipe, load_recipe, recipe_for
 from edge_ee.convert.tflite import TfliteGraph, check_full_int8, set_input_quantization
-from edge_ee.convert.verify import exit_report, quantize, run_chain, run_single
+from edge_ee.convert.verify import exit_report, run_chain, run_single
+from edge_ee.runtime.inputs import quantize
 from edge_ee.data import Dataset, Preprocess, load_dataset
 from edge_ee.errors import (ConfigError, ConversionError, DataError, EdgeEEError, QuantizationMismatch, ToolMissing,
                             UnsupportedOp)

@@ -10,11 +10,6 @@ import numpy as np
 from edge_ee.bundle import Tensor
 
 
-def quantize(x: np.ndarray, t: Tensor) -> np.ndarray:
-    """float -> int8 with a tensor's scale and zero point: clamp(round(x / scale) + zero_point, -128, 127)."""
-    return np.clip(np.round(x / t.scale) + t.zero_point, -128, 127).astype(np.int8)
-
-
 def dequantize(q: np.ndarray, t: Tensor) -> np.ndarray:
     return (q.astype(np.float32) - t.zero_point) * np.float32(t.scale)
 

@@ -13,7 +13,8 @@ import pytest
 from edge_ee.bundle import Bundle
 from edge_ee.cli import main
 from edge_ee.convert import check_full_int8, import_tflite
-from edge_ee.convert.verify import quantize, run_single
+from edge_ee.convert.verify import run_single
+from edge_ee.runtime.inputs import quantize
 from edge_ee.data import Preprocess
 from edge_ee.errors import ConfigError, ConversionError, OutputExists
 

@@ -11,7 +11,8 @@ from ai_edge_litert.interpreter import Interpreter
 from edge_ee.bundle import Bundle
 from edge_ee.checkpoint import load_checkpoint
 from edge_ee.convert.tflite import WEIGHTED_OPS, check_full_int8, read_graph
-from edge_ee.convert.verify import dequantize, quantize, run_chain
+from edge_ee.convert.verify import dequantize, run_chain
+from edge_ee.runtime.inputs import quantize
 from edge_ee.data import load_dataset
 from edge_ee.exits import threshold_q
 from edge_ee.macs import stage_macs

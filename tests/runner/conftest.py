@@ -1,84 +1,35 @@
-"""Runner fixtures: bundles of the MLPerf Tiny int8 reference models (one stage each, made here from the
-real .tflite files and a manifest written with `write_manifest`), and staged bundles from `edge-ee convert`
-when that is available."""
+"""Runner fixtures: bundles of the MLPerf Tiny int8 reference models (one stage each, `edge-ee import`), and the
+staged bundles from `edge-ee convert` (tests/conftest.py)."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
-
-from edge_ee.bundle import write_manifest
 
 # preprocess that reproduces each model's documented input quantization (shared/data README):
 #   IC:  int8 = pixel - 128 (scale 1, zero point -128): float = pixel;
 #   VWW: int8 = pixel - 128 (scale 1/255, zero point -128): float = pixel / 255;
 #   KWS: the .bin files already hold the int8 MFCC tensor: no preprocess.
 MLPERF = {
-    "ic": ("ic/pretrainedResnet_quant.tflite", {"mean": [0.0] * 3, "std": [1.0] * 3},
+    "ic": ("ic/pretrainedResnet_quant.tflite", "0/1",
            ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]),
     "kws": ("kws/kws_ref_model.tflite", None,
             ["down", "go", "left", "no", "off", "on", "right", "stop", "up", "yes", "silence", "unknown"]),
-    "vww": ("vww/vww_96_int8.tflite", {"mean": [0.0] * 3, "std": [255.0] * 3}, ["no_person", "person"]),
+    "vww": ("vww/vww_96_int8.tflite", "0/255", ["no_person", "person"]),
 }
-
-
-def tflite_macs(interpreter) -> int:
-    """Conv, depthwise conv and fully connected MACs from the tensor shapes of a .tflite."""
-    tensors = {t["index"]: t for t in interpreter.get_tensor_details()}
-    macs = 0
-    for op in interpreter._get_ops_details():
-        shape = lambda i: tensors[i]["shape"]  # noqa: E731
-        if op["op_name"] == "CONV_2D":
-            w, out = shape(op["inputs"][1]), shape(op["outputs"][0])
-            macs += int(np.prod(out)) * int(w[1] * w[2] * w[3])
-        elif op["op_name"] == "DEPTHWISE_CONV_2D":
-            w, out = shape(op["inputs"][1]), shape(op["outputs"][0])
-            macs += int(np.prod(out)) * int(w[1] * w[2])
-        elif op["op_name"] == "FULLY_CONNECTED":
-            w = shape(op["inputs"][1])
-            macs += int(w[0] * w[1])
-    return macs
-
-
-def make_one_stage_bundle(tflite: Path, out_dir: Path, preprocess, class_names, name: str) -> Path:
-    from ai_edge_litert.interpreter import Interpreter
-
-    out_dir.mkdir(parents=True)
-    shutil.copy(tflite, out_dir / "stage_0.tflite")
-    it = Interpreter(str(tflite))
-    it.allocate_tensors()
-
-    def tensor(d):
-        scale, zp = d["quantization"]
-        return {"name": d["name"], "index": int(d["index"]), "shape": [int(v) for v in d["shape"]],
-                "dtype": np.dtype(d["dtype"]).name, "scale": float(scale), "zero_point": int(zp)}
-
-    ops = sorted({o["op_name"] for o in it._get_ops_details()} - {"DELEGATE"})
-    pre = None if preprocess is None else {"layout": "NHWC", "raw_dtype": "uint8", **preprocess,
-                                           "formula": "(raw - mean) / std"}
-    manifest = {
-        "model": {"name": name, "source": "import", "num_classes": len(class_names), "class_names": class_names},
-        "input": {"preprocess": pre},
-        "stages": [{"index": 0, "file": "stage_0.tflite", "input": tensor(it.get_input_details()[0]),
-                    "logits": tensor(it.get_output_details()[0]), "features": None,
-                    "backbone_macs": tflite_macs(it), "head_macs": 0, "ops": ops}],
-        "exits": [{"stage": 0, "measure": "neglogpmax", "threshold": None, "threshold_q": None, "q_bits": 16}],
-        "baseline": None,
-        "provenance": {"source": str(tflite)},
-        "verification": None,
-    }
-    write_manifest(out_dir, manifest)
-    return out_dir
 
 
 @pytest.fixture(scope="session")
 def mlperf_bundles(shared_data, tmp_path_factory) -> dict[str, Path]:
+    """The three reference models as one-stage bundles, made by `edge-ee import`."""
+    from edge_ee.convert import import_tflite
+
     root = tmp_path_factory.mktemp("mlperf_bundles")
-    return {key: make_one_stage_bundle(shared_data / "mlperf_tiny" / rel, root / key, pre, names, f"mlperf-{key}")
-            for key, (rel, pre, names) in MLPERF.items()}
+    for key, (rel, pre, names) in MLPERF.items():
+        import_tflite(shared_data / "mlperf_tiny" / rel, root / key, class_names=names, preprocess=pre,
+                      name=f"mlperf-{key}")
+    return {key: root / key for key in MLPERF}
 
 
 @pytest.fixture(scope="session")
