@@ -29,6 +29,7 @@ class DemoConfig:
     measure: str = "entropy"
     board: str = "qemu-mps2-an386"
     limit: int | None = None  # inputs simulated and measured (None: the whole test split)
+    checkpoint: Path | None = None  # a trained checkpoint: skips training (its model and dataset are used)
     force: bool = False
 
 
@@ -198,9 +199,19 @@ def run_demo(cfg: DemoConfig, quiet: bool = False) -> dict:
     out.mkdir(parents=True)
     steps = Steps(7, quiet)
     ckpt = out / "model.pt"
-    tcfg = TrainConfig(cfg.model, cfg.dataset, cfg.data_dir, epochs=cfg.epochs, max_train_samples=cfg.max_train_samples,
-                       lr=0.05, batch_size=32 if cfg.dataset == "digits" else 64)
-    steps.run(f"train {cfg.model} on {cfg.dataset} ({cfg.epochs} epochs)", train, tcfg, out=ckpt, progress=not quiet)
+    if cfg.checkpoint is not None:
+        from edge_ee.checkpoint import load_checkpoint
+
+        given = load_checkpoint(cfg.checkpoint)  # fails early and clearly on a bad file
+        cfg.model, cfg.dataset = given.model_name, given.dataset["name"]
+        cfg.data_dir = cfg.data_dir or given.dataset.get("data_dir")
+        steps.run(f"take the trained {cfg.model} from {cfg.checkpoint}", shutil.copyfile, cfg.checkpoint, ckpt)
+    else:
+        tcfg = TrainConfig(cfg.model, cfg.dataset, cfg.data_dir, epochs=cfg.epochs,
+                           max_train_samples=cfg.max_train_samples, lr=0.05,
+                           batch_size=32 if cfg.dataset == "digits" else 64)
+        steps.run(f"train {cfg.model} on {cfg.dataset} ({cfg.epochs} epochs)", train, tcfg, out=ckpt,
+                  progress=not quiet)
     cal = steps.run(f"calibrate thresholds ({cfg.measure}, <= {cfg.max_accuracy_drop} point)", calibrate_checkpoint,
                     ckpt, cfg.max_accuracy_drop, cfg.measure, cfg.data_dir, out / "calibration")
     steps.run("convert to int8 stages", convert_checkpoint, ckpt, out / "bundle",

@@ -17,6 +17,7 @@ def register(sub):
     p.add_argument("--measure", default="entropy", choices=["entropy", "neglogpmax", "margin"])
     p.add_argument("--board", default="qemu-mps2-an386", help="an emulated board (see `edge-ee boards`)")
     p.add_argument("--limit", type=int, help="simulate and measure only the first N test inputs")
+    p.add_argument("--checkpoint", type=Path, help="use this trained checkpoint instead of training")
     p.add_argument("--force", action="store_true", help="replace an existing output directory")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=run)
@@ -26,5 +27,6 @@ def run(args):
     from edge_ee.demo import DemoConfig, run_demo
 
     run_demo(DemoConfig(Path(args.out), args.model, args.dataset, args.data_dir, args.epochs, args.max_train_samples,
-                        args.max_accuracy_drop, args.measure, args.board, args.limit, args.force), quiet=args.quiet)
+                        args.max_accuracy_drop, args.measure, args.board, args.limit, args.checkpoint,
+                        args.force), quiet=args.quiet)
     return 0
