@@ -10,7 +10,7 @@ from edge_ee.device.protocol import DeviceClient
 
 pytestmark = pytest.mark.slow  # trains and converts resnet8, then a few ResNet-8 inferences in QEMU
 
-THRESHOLDS = [0.6, 0.6]  # loose enough for all three exits to take inputs
+THRESHOLDS = [1.4, 1.5]  # near the median uncertainties of the briefly trained model: inputs leave at every exit
 
 
 @pytest.fixture(scope="module")
