@@ -1,7 +1,7 @@
 """Instruction counts of generated code, and the device-side bit-exactness check of the Cortex-M paths.
 
 - `qemu_run`: builds the generated library with the tiny harness in firmware/bench for QEMU's mps2-an386
-  (Cortex-M4F) or mps2-an500 (Cortex-M7), with the DSP path (default) or the reference path
+  (Cortex-M4F), mps2-an500 (Cortex-M7) or mps3-an547 (Cortex-M55), with the DSP path (default) or the reference path
   (-DEE_FORCE_REFERENCE), runs it with `-icount shift=0`, and returns per input the retired instructions of
   ee_infer (SysTick ticks x 40: exact to one tick), the exit logits and the whole arena.
 - `callgrind_instructions`: instructions of ee_infer in the host build (valgrind --tool=callgrind).
@@ -23,13 +23,16 @@ from edge_ee.codegen.build import CORTEX_M, WARN, _run, build_host_exe, sources
 from edge_ee.codegen.generator import FIRMWARE
 from edge_ee.errors import DeviceError, ToolMissing
 
-MACHINES = {"cortex-m4": "mps2-an386", "cortex-m7": "mps2-an500"}
-INSTRUCTIONS_PER_TICK = 40  # QEMU -icount shift=0: 1 ns per instruction; SysTick at MPS2's 25 MHz
+MACHINES = {"cortex-m4": "mps2-an386", "cortex-m7": "mps2-an500", "cortex-m55": "mps3-an547"}
+LINKER = {"cortex-m4": "ee_bench_mps2.ld", "cortex-m7": "ee_bench_mps2.ld", "cortex-m55": "ee_bench_an547.ld"}
+# QEMU -icount shift=0: 1 ns per instruction; SysTick counts the CPU clock (MPS2 25 MHz, AN547 32 MHz).
+CPU_HZ = {"mps2-an386": 25_000_000, "mps2-an500": 25_000_000, "mps3-an547": 32_000_000}
 
 
 @dataclass
 class QemuRun:
     instructions: list[int]
+    stack_bytes: list[int]  # measured high-water mark of main's stack during ee_infer (includes main's frame)
     exit_logits: list[np.ndarray]  # (num_stages, num_classes) per input
     arenas: list[np.ndarray]
 
@@ -60,7 +63,7 @@ def qemu_run(src_dir, inputs: np.ndarray, *, target: str = "cortex-m4", referenc
         flags = WARN + CORTEX_M[target] + [opt, "-ffunction-sections", "-fdata-sections", "-nostartfiles",
                                            "--specs=nano.specs", f"-I{src_dir}", f"-I{tmp}",
                                            f'-DEE_BENCH_OUT="{out}"', "-Wl,--gc-sections",
-                                           f"-T{FIRMWARE / 'bench' / 'ee_bench_mps2.ld'}"]
+                                           f"-T{FIRMWARE / 'bench' / LINKER[target]}"]
         if reference:
             flags.append("-DEE_FORCE_REFERENCE")
         _run([gcc, *flags, "-o", str(elf), str(FIRMWARE / "bench" / "ee_bench_qemu.c"),
@@ -75,15 +78,17 @@ def qemu_run(src_dir, inputs: np.ndarray, *, target: str = "cortex-m4", referenc
             raise DeviceError(f"the QEMU benchmark failed (exit code {r.returncode}): {r.stderr.decode()[-500:]}",
                               "a fault (exit 3) or an ee_status error (exit 1) in the generated code")
         data = np.frombuffer(out.read_bytes(), np.uint8)
-    rec = 4 + n_stages * n_classes + arena
+    rec = 8 + n_stages * n_classes + arena
     if data.size != rec * len(inputs):
         raise DeviceError(f"QEMU wrote {data.size} bytes, expected {rec * len(inputs)}", "re-run")
-    res = QemuRun([], [], [])
+    res = QemuRun([], [], [], [])
     for i in range(len(inputs)):
         r0 = data[i * rec:(i + 1) * rec]
-        res.instructions.append(int(r0[:4].view(np.uint32)[0]) * INSTRUCTIONS_PER_TICK)
-        res.exit_logits.append(r0[4:4 + n_stages * n_classes].view(np.int8).reshape(n_stages, n_classes).copy())
-        res.arenas.append(r0[4 + n_stages * n_classes:].view(np.int8).copy())
+        ticks = int(r0[:4].view(np.uint32)[0])
+        res.instructions.append(round(ticks * 1_000_000_000 / CPU_HZ[MACHINES[target]]))
+        res.stack_bytes.append(int(r0[4:8].view(np.uint32)[0]))
+        res.exit_logits.append(r0[8:8 + n_stages * n_classes].view(np.int8).reshape(n_stages, n_classes).copy())
+        res.arenas.append(r0[8 + n_stages * n_classes:].view(np.int8).copy())
     return res
 
 

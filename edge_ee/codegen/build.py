@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -55,7 +56,7 @@ def build_shared(src_dir, build_dir=None, *, cc: str = "gcc", opt: str = "-O2", 
     build_dir.mkdir(parents=True, exist_ok=True)
     out = build_dir / f"libee_model-{h.hexdigest()[:16]}.so"
     if not out.exists():
-        tmp = out.with_suffix(".tmp.so")
+        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")  # unique per process: builds may race
         _run([cc, *flags, "-o", str(tmp), *map(str, srcs)], "build the host twin")
         tmp.replace(out)
     return out
@@ -77,7 +78,7 @@ def build_host_exe(src_dir, build_dir=None, *, cc: str = "gcc", opt: str = "-O2"
     build_dir.mkdir(parents=True, exist_ok=True)
     out = build_dir / f"ee_host-{h.hexdigest()[:16]}"
     if not out.exists():
-        tmp = out.with_name(out.name + ".tmp")
+        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
         _run([cc, *flags, f"-I{src_dir}", "-o", str(tmp), str(main), *map(str, sources(src_dir))], "build the host driver")
         tmp.replace(out)
     return out

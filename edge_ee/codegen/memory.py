@@ -46,7 +46,8 @@ def memory_report(generated, stage_paths: list[Path], targets=("cortex-m4",), tf
     rep = {"arena_bytes": generated.arena_size, "weights_bytes": generated.weights_bytes, "targets": {}}
     if shutil.which("arm-none-eabi-gcc"):
         for t in targets:
-            s = cross_compile(generated.out_dir, t, Path(tempfile.mkdtemp(prefix="edge_ee_size_")))
+            with tempfile.TemporaryDirectory(prefix="edge_ee_size_") as tmp:
+                s = cross_compile(generated.out_dir, t, Path(tmp))
             d = asdict(s)
             d["flash_bytes"] = s.text + s.data
             d["ram_bytes"] = s.bss + s.data + (s.stack_bytes or 0)

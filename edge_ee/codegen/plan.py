@@ -1,7 +1,8 @@
 """Static memory plan: one arena, every activation tensor and scratch region at a fixed offset, regions reused
 when lifetimes do not overlap. The placement is TFLite Micro's greedy planner (largest first, lowest offset
-that does not collide with anything alive at the same time), run over all stages as one timeline, so the
-features passed from stage k to stage k+1 stay put and need no copy."""
+that does not collide with anything alive at the same time; two other orders are tried and the smallest
+arena kept), run over all stages as one timeline, so the features passed from stage k to stage k+1 stay put
+and need no copy."""
 
 from __future__ import annotations
 
@@ -26,20 +27,37 @@ class Buffer:
         return not (self.last < other.first or other.last < self.first)
 
 
-def plan(buffers: list[Buffer]) -> int:
-    """Assigns `offset` to each buffer; returns the arena size in bytes."""
-    order = sorted(buffers, key=lambda b: (-b.size, b.first))
-    placed: list[Buffer] = []
+def _place(order: list[Buffer]) -> dict[int, int]:
+    """Greedy placement in the given order: each buffer at the lowest offset free during its lifetime."""
+    placed: list[tuple[Buffer, int]] = []
+    offsets = {}
     for b in order:
-        conflicts = sorted((p for p in placed if p.overlaps_in_time(b)), key=lambda p: p.offset)
+        conflicts = sorted(((p, off) for p, off in placed if p.overlaps_in_time(b)), key=lambda po: po[1])
         offset = 0
-        for p in conflicts:
-            if offset + b.size <= p.offset:
+        for p, off in conflicts:
+            if offset + b.size <= off:
                 break
-            offset = max(offset, _align(p.offset + p.size))
-        b.offset = offset
-        placed.append(b)
-    return _align(max((b.offset + b.size for b in buffers), default=0))
+            offset = max(offset, _align(off + p.size))
+        offsets[id(b)] = offset
+        placed.append((b, offset))
+    return offsets
+
+
+def plan(buffers: list[Buffer]) -> int:
+    """Assigns `offset` to each buffer; returns the arena size in bytes. Tries TFLite Micro's order (largest
+    first) and two others (longest-lived first, earliest first) and keeps the smallest arena."""
+    orders = [sorted(buffers, key=lambda b: (-b.size, b.first)),
+              sorted(buffers, key=lambda b: (-(b.last - b.first), -b.size, b.first)),
+              sorted(buffers, key=lambda b: (b.first, -b.size))]
+    best = None
+    for order in orders:
+        offsets = _place(order)
+        size = _align(max((offsets[id(b)] + b.size for b in buffers), default=0))
+        if best is None or size < best[0]:
+            best = (size, offsets)
+    for b in buffers:
+        b.offset = best[1][id(b)]
+    return best[0]
 
 
 def check(buffers: list[Buffer]) -> None:

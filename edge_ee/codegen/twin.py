@@ -9,6 +9,7 @@ plan, same integer exit test as on the device, so what it computes is what the d
 from __future__ import annotations
 
 import ctypes
+import os
 import tempfile
 from pathlib import Path
 
@@ -101,24 +102,31 @@ class TwinLibrary:
         return np.array(out, dtype=np.int64)
 
 
+def _cache_dir() -> Path:
+    root = os.environ.get("EDGE_EE_CACHE") or os.path.join(os.environ.get("XDG_CACHE_HOME") or
+                                                           os.path.expanduser("~/.cache"), "edge_ee")
+    return Path(root) / "twin"
+
+
 class TwinEngine:
     """Engine "twin" for the host runner: the bundle's generated C, compiled for this machine.
 
-    `build_dir` keeps the generated sources and the library (a temporary directory if None). Thresholds are
-    the manifest's (pass `thresholds`/`measure` to override, as for the other engines)."""
+    `build_dir` keeps the generated sources and the library; if None, sources go to a temporary directory and
+    the library to a cache keyed by the hash of its sources ($EDGE_EE_CACHE or ~/.cache/edge_ee/twin), so a
+    bundle is compiled once. Thresholds are the manifest's (pass `thresholds`/`measure` to override)."""
 
     name = "twin"
 
     def __init__(self, bundle, build_dir=None, *, thresholds=None, measure: str | None = None,
                  sanitize: bool = False):
         self.bundle = bundle
+        lib_dir = Path(build_dir) / "lib" if build_dir is not None else _cache_dir()
         if build_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="edge_ee_twin_")
             build_dir = self._tmp.name
-        build_dir = Path(build_dir)
-        src = build_dir / "c"
+        src = Path(build_dir) / "c"
         self.generated = generate_bundle(bundle, src, force=True, thresholds=thresholds, measure=measure)
-        so = build_shared(src, build_dir / "lib", sanitize=sanitize)
+        so = build_shared(src, lib_dir, sanitize=sanitize)
         shapes = [{"input": s.input.shape, "logits": s.logits.shape,
                    "features": s.features.shape if s.features else None} for s in bundle.stages]
         self.lib = TwinLibrary(so, bundle.num_stages, bundle.stages[0].logits.size, shapes)
@@ -128,10 +136,16 @@ class TwinEngine:
         return self.lib.run_stage(k, x_int8)
 
     def infer(self, x_int8: np.ndarray, force_full: bool = False):
-        """Runs the early-exit schedule in C. Returns (exit_stage, predicted class, [logits of each exit run])."""
+        """Runs the early-exit schedule in C (ee_infer: the C exit test decides). Returns (exit_stage, predicted
+        class, [{"logits": int8 array} for each stage run]); force_full runs every stage without exit tests."""
         exit_stage, pred, per_exit, _ = self.lib.infer(x_int8, force_full)
-        return exit_stage, pred, per_exit
+        return exit_stage, pred, [{"logits": q} for q in per_exit]
 
     def exit_decision(self, k: int, logits: np.ndarray) -> bool:
         """The C integer exit test of early exit k on one row of int8 logits."""
         return self.lib.exit_decision(k, logits)
+
+    def describe(self) -> dict:
+        return {"engine": self.name, "runtime": f"generated C (edge_ee.codegen), host build {self.lib.path.name}",
+                "kernels": "edge_ee int8 kernels, reference path (bit-exact with TFLite Micro)",
+                "arena_bytes": self.generated.arena_size}

@@ -4,8 +4,9 @@
  * With -icount shift=0 every retired instruction advances virtual time by 1 ns, and SysTick on the CPU clock
  * (25 MHz on MPS2) ticks once per 40 instructions, so ticks x 40 counts instructions, reproducibly.
  * For each embedded sample (ee_bench_inputs.h) it runs ee_infer at full depth, then writes to the host file
- * EE_BENCH_OUT (semihosting): uint32 ticks, the result's exit_logits, and the whole arena (so a keep-all plan
- * lets the host compare every tensor). Exits through SYS_EXIT_EXTENDED with 0, or 1 on an error. */
+ * EE_BENCH_OUT (semihosting): uint32 ticks, uint32 stack bytes used by ee_infer (the stack is painted before
+ * and scanned after: a measured high-water mark), the result's exit_logits, and the whole arena (so a keep-all
+ * plan lets the host compare every tensor). Exits through SYS_EXIT_EXTENDED with 0, or 1 on an error. */
 #include <stdint.h>
 #include <string.h>
 
@@ -18,7 +19,29 @@
 #define CPACR (*(volatile uint32_t *)0xE000ED88u)
 #define RELOAD 0xFFFFFFu
 
-extern uint32_t __data_start, __data_end, __data_load, __bss_start, __bss_end, __stack_top;
+extern uint32_t __data_start, __data_end, __data_load, __bss_start, __bss_end, __stack_bottom, __stack_top;
+
+#define STACK_PAINT 0xA5A5A5A5u
+
+/* Paints the free stack below the caller's frame (minus a margin for this function's own frame). */
+__attribute__((noinline)) static void paint_stack(void)
+{
+    volatile uint32_t marker = 0;
+    const uintptr_t limit = (uintptr_t)&marker - 128u;
+    for (uint32_t *p = &__stack_bottom; (uintptr_t)p < limit; ++p) {
+        *p = STACK_PAINT;
+    }
+}
+
+/* Bytes between the stack top and the deepest word that is no longer paint. */
+static uint32_t stack_used(void)
+{
+    const uint32_t *p = &__stack_bottom;
+    while (p < &__stack_top && *p == STACK_PAINT) {
+        ++p;
+    }
+    return (uint32_t)((uintptr_t)&__stack_top - (uintptr_t)p);
+}
 int main(void);
 void ee_bench_reset(void);
 void ee_bench_systick(void);
@@ -93,6 +116,7 @@ int main(void)
     }
     for (int i = 0; i < EE_BENCH_NUM_INPUTS; ++i) {
         memcpy(ee_input_buffer(), ee_bench_inputs[i], EE_INPUT_SIZE);
+        paint_stack();
         SYST_CSR = 0;
         SYST_RVR = RELOAD;
         SYST_CVR = 0;
@@ -103,7 +127,8 @@ int main(void)
         const uint64_t t1 = ticks();
         SYST_CSR = 0;
         const uint32_t elapsed = (uint32_t)(t1 - t0);
-        if (rc < 0 || write_all(handle, &elapsed, 4u) != 0 || write_all(handle, r.exit_logits, sizeof r.exit_logits) != 0 ||
+        const uint32_t stack = stack_used();
+        if (rc < 0 || write_all(handle, &elapsed, 4u) != 0 || write_all(handle, &stack, 4u) != 0 || write_all(handle, r.exit_logits, sizeof r.exit_logits) != 0 ||
             write_all(handle, ee_debug_arena(), EE_ARENA_SIZE) != 0) {
             return 1;
         }

@@ -22,7 +22,7 @@ ee_status ee_avgpool_s8(const ee_pool_params *params, const ee_dims *input_dims,
                 const int32_t fx0 = ee_max32(0, -x0);
                 const int32_t fx1 = ee_min32(params->filter_w, in_w - x0);
                 const int32_t count = (fy1 - fy0) * (fx1 - fx0);
-                if (count <= 0) {
+                if (fy1 <= fy0 || fx1 <= fx0) {
                     return EE_ARG_ERROR; /* a window entirely in the padding: TFLite fails the same way */
                 }
                 for (int32_t ch = 0; ch < c; ++ch) {

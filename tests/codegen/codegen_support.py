@@ -1,5 +1,5 @@
-"""Helpers of the codegen tests: one-stage bundles of the MLPerf Tiny int8 reference models (written with
-bundle.write_manifest, as `edge-ee import` does), their perf samples, and TFLite Micro goldens."""
+"""Helpers of the codegen tests: one-stage bundles of the MLPerf Tiny int8 reference models (`edge-ee import`),
+their perf samples, a small real two-stage bundle made with TensorFlow's converter, and TFLite Micro goldens."""
 
 from __future__ import annotations
 
@@ -25,22 +25,10 @@ def tensor_dict(t) -> dict:
 
 
 def write_one_stage_bundle(model_path: Path, out_dir: Path, name: str) -> Path:
-    """A valid one-stage bundle (no early exit) around an int8 .tflite, as `edge-ee import` will make."""
-    out_dir.mkdir(parents=True)
-    shutil.copy(model_path, out_dir / "stage_0.tflite")
-    m = read_tflite(out_dir / "stage_0.tflite")
-    x, y = m.tensors[m.inputs[0]], m.tensors[m.outputs[0]]
-    write_manifest(out_dir, {
-        "model": {"name": name, "source": "import", "num_classes": y.size,
-                  "class_names": [str(i) for i in range(y.size)]},
-        "input": {"preprocess": None},
-        "stages": [{"index": 0, "file": "stage_0.tflite", "input": tensor_dict(x), "logits": tensor_dict(y),
-                    "features": None, "backbone_macs": 0, "head_macs": 0, "ops": m.op_names()}],
-        "exits": [{"stage": 0, "measure": "entropy", "threshold": None, "threshold_q": None, "q_bits": 16}],
-        "baseline": None,
-        "provenance": {"source_sha256": "", "toolchain": {}, "created": "test"},
-        "verification": None,
-    })
+    """A one-stage bundle (no early exit) around an int8 .tflite, made by `edge-ee import`."""
+    from edge_ee.convert.importer import import_tflite
+
+    import_tflite(model_path, out_dir, name=name)
     return out_dir
 
 

@@ -23,3 +23,14 @@ def twin_engines(mlperf_bundles, tmp_path_factory):
 
     root = tmp_path_factory.mktemp("twins")
     return {name: TwinEngine(Bundle.load(p), build_dir=root / name) for name, p in mlperf_bundles.items()}
+
+
+@pytest.fixture(scope="session")
+def converted_bundles(digits_checkpoint, resnet8_checkpoint, cifar_dir, tmp_path_factory) -> dict[str, Path]:
+    """The project's own staged models, converted by `edge-ee convert`: digits-cnn (2 stages), resnet8 (3)."""
+    from edge_ee.convert import convert_checkpoint
+
+    root = tmp_path_factory.mktemp("converted")
+    convert_checkpoint(digits_checkpoint, root / "digits")
+    convert_checkpoint(resnet8_checkpoint, root / "resnet8", data_dir=cifar_dir)
+    return {"digits": root / "digits", "resnet8": root / "resnet8"}

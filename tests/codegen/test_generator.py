@@ -4,6 +4,8 @@ builds for the host (also under ASan/UBSan) and for Cortex-M4/M7/M55, scratch fo
 from __future__ import annotations
 
 import ctypes
+import json
+import re
 import subprocess
 
 import numpy as np
@@ -96,6 +98,11 @@ def test_cross_compiles_cleanly_for_cortex_m(kws_c, target, tmp_path):
     assert size.weights >= kws_c.weights_bytes  # the const weights land in flash (.text/.rodata)
     assert size.bss >= kws_c.arena_size  # the arena is the static RAM
     assert 0 < size.code < 40_000
+    # No floating point on the inference path: no FPU arithmetic or soft-float calls in any object.
+    for obj in tmp_path.glob("*.o"):
+        asm = subprocess.run(["arm-none-eabi-objdump", "-d", str(obj)], capture_output=True, text=True,
+                             check=True).stdout
+        assert not re.search(r"\bv(add|sub|mul|div|cvt|mla|fma|sqrt|cmp)\.f|__aeabi_[fd]|\.f(32|64)\b", asm), obj.name
 
 
 def test_sanitized_build_matches_tflite_micro(mlperf_bundles, shared_data, tmp_path):
@@ -117,3 +124,17 @@ def test_sanitized_build_matches_tflite_micro(mlperf_bundles, shared_data, tmp_p
 def test_shared_library_builds_with_strict_warnings(kws_c, tmp_path):
     so = build_shared(kws_c.out_dir, tmp_path, extra=["-Wconversion", "-Wshadow", "-pedantic"])
     assert so.is_file()
+
+
+def test_codegen_command(mlperf_bundles, tmp_path, capsys):
+    from edge_ee.cli import main
+
+    out = tmp_path / "kws_c"
+    assert main(["codegen", str(mlperf_bundles["kws"]), "--out", str(out), "--target", "cortex-m4"]) == 0
+    text = capsys.readouterr().out
+    assert "arena (RAM, static plan)" in text and "TFLite Micro arena" in text and "cortex-m4: flash" in text
+    rep = json.loads((out / "memory_report.json").read_text())
+    assert rep["arena_bytes"] < rep["tflm"]["stages"][0]["total"]  # the static plan needs less than TFLM
+    assert rep["targets"]["cortex-m4"]["flash_bytes"] > rep["weights_bytes"]
+    assert main(["codegen", str(mlperf_bundles["kws"]), "--out", str(out)]) == 2  # refuses to overwrite
+    assert "--force" in capsys.readouterr().err

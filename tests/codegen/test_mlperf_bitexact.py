@@ -32,7 +32,11 @@ def test_twin_outputs_equal_tflite_micro(name, shared_data, mlperf_bundles, twin
         np.testing.assert_array_equal(got["logits"], want)
         exit_stage, pred, per_exit = engine.infer(x)
         assert exit_stage == 0 and pred == int(np.argmax(want))
-        np.testing.assert_array_equal(per_exit[0], want)
+        np.testing.assert_array_equal(per_exit[0]["logits"], want)
+        # The model ends in SOFTMAX: its scores are its probabilities, (q + 128) / 256, in permille.
+        _, _, _, r = engine.lib.infer(x)
+        np.testing.assert_array_equal(engine.lib.scores_permille(r),
+                                      np.floor(((want.ravel().astype(np.int64) + 128) * 1000 + 128) / 256))
 
 
 @pytest.mark.parametrize("name", list(MLPERF))
