@@ -23,6 +23,20 @@ manifest.json (schema "edge_ee.bundle/1"):
 Tensor = {"name", "index" (tensor index in its .tflite), "shape", "dtype", "scale", "zero_point"}; int8
 tensors are per-tensor quantized (per-channel quantization only occurs inside, on weights).
 
+Fields added by edge_ee.convert (readers may rely on them when present; `Bundle.load` does not require them):
+  model.exit_names: [str] (the model's exit names; ["output"] for an import); model.input_shape_nchw (convert);
+  model.output: str (import: "int8 logits" or "int8 softmax probabilities")
+  input.quantize: str (convert: how x = (raw - mean) / std becomes stage 0's int8 input);
+  input.preprocess_source: str (import: where the preprocessing came from, or that it is unknown)
+  stages[k].ops: the TFLite builtin operators of stage k in execution order
+  thresholds: {"measure", "source": "default" | "command line" | "calibration" | ..., "note"?, "file"?, "sha256"?}
+  baseline.macs: int (MACs of the always-full model; for an import the baseline is stage_0.tflite itself)
+  conversion: {"recipe", "calibration": {dataset, split, samples, seed}, "boundaries": [{from, to, scale,
+              zero_point, consumer_scale_before, relative_difference, patched_tensors}], "onnx2tf_seconds",
+              "seconds"}
+  verification: {"split", "samples", "runtime", "exits": [{index, exit, agreement, float_accuracy,
+                 int8_accuracy, drop_points, logit_rmse}], "baseline": {... agreement_with_last_stage}, "warnings"}
+
 `Bundle.load` checks all of this once; downstream code reads only the `Bundle`."""
 
 from __future__ import annotations

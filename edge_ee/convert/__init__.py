@@ -2,13 +2,23 @@
 file per stage with bit-equal boundaries, the always-full baseline and the manifest), `import_tflite` (a
 third-party fully-int8 model -> a one-stage bundle), `inspect_bundle`, and `check_full_int8`.
 
-TensorFlow and onnx2tf are only imported by the conversion worker process (edge_ee.convert.worker)."""
+Names are loaded on first use, so `import` and `inspect` never pay for PyTorch; TensorFlow and onnx2tf are only
+imported by the conversion worker process (edge_ee.convert.worker)."""
 
-from edge_ee.convert.importer import import_tflite
-from edge_ee.convert.inspection import format_inspection, inspect_bundle
-from edge_ee.convert.recipe import Recipe, load_recipe, recipe_for
-from edge_ee.convert.staged import convert_checkpoint, convert_model, resolve_exits
-from edge_ee.convert.tflite import check_full_int8, read_graph
+from __future__ import annotations
 
-__all__ = ["convert_checkpoint", "convert_model", "import_tflite", "inspect_bundle", "format_inspection",
-           "check_full_int8", "read_graph", "Recipe", "load_recipe", "recipe_for", "resolve_exits"]
+import importlib
+
+_EXPORTS = {
+    "convert_checkpoint": "staged", "convert_model": "staged", "resolve_exits": "staged", "bind_boundary": "staged",
+    "import_tflite": "importer", "inspect_bundle": "inspection", "format_inspection": "inspection",
+    "check_full_int8": "tflite", "read_graph": "tflite",
+    "Recipe": "recipe", "load_recipe": "recipe", "recipe_for": "recipe",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'edge_ee.convert' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"edge_ee.convert.{_EXPORTS[name]}"), name)

@@ -143,10 +143,10 @@ def export_onnx(module: nn.Module, example: torch.Tensor, path: Path, output_nam
                                 "with one made of standard ops (conv, linear, pooling, add, relu)") from None
         raise ConversionError(f"exporting {place} to ONNX failed: {msg}",
                               "the model must trace with static shapes and standard ops") from None
-    _check_static(path, where)
+    check_static_onnx(path, where)
 
 
-def _check_static(path: Path, where: str) -> None:
+def check_static_onnx(path: Path, where: str) -> None:
     import onnx
 
     g = onnx.load(str(path), load_external_data=False).graph

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Sequence
 
 from edge_ee.bundle import Bundle, ExitInfo, StageInfo, sha256_file, write_manifest
-from edge_ee.convert.staged import DEFAULT_MEASURE, _toolchain, read_io
+from edge_ee.convert.common import DEFAULT_MEASURE, read_io, toolchain_versions
 from edge_ee.convert.tflite import check_full_int8
 from edge_ee.data import Preprocess
 from edge_ee.errors import ConfigError, ConversionError
@@ -88,7 +88,7 @@ def import_tflite(path, out_dir, *, class_names: Sequence[str] | None = None, fo
         "exits": [e.to_dict() for e in exits],
         "thresholds": {"measure": DEFAULT_MEASURE, "source": "none (one stage, no early exit)"},
         "baseline": {"file": "stage_0.tflite", "input": inp.to_dict(), "logits": logits.to_dict(), "macs": macs},
-        "provenance": {"source": str(path), "source_sha256": sha256_file(path), "toolchain": _toolchain(),
+        "provenance": {"source": str(path), "source_sha256": sha256_file(path), "toolchain": toolchain_versions(),
                        "created": datetime.now(timezone.utc).isoformat(timespec="seconds")},
         "verification": None,
     }

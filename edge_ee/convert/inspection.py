@@ -78,7 +78,8 @@ def format_inspection(d: dict) -> str:
         bl = v.get("baseline")
         if bl:
             lines.append(f"  baseline: agreement {100 * bl['agreement']:.1f} %, with last stage "
-                         f"{100 * bl['agreement_with_last_stage']:.1f} %, accuracy int8 {100 * bl['int8_accuracy']:.1f} %")
+                         f"{100 * bl['agreement_with_last_stage']:.1f} %, "
+                         f"accuracy int8 {100 * bl['int8_accuracy']:.1f} %")
         for w in v.get("warnings", []):
             lines.append(f"  WARNING: {w}")
     return "\n".join(lines)

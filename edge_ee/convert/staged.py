@@ -22,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings as _warnings
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Sequence
@@ -31,6 +32,7 @@ import torch
 
 from edge_ee.bundle import Bundle, ExitInfo, StageInfo, Tensor, sha256_file, write_manifest
 from edge_ee.checkpoint import load_checkpoint
+from edge_ee.convert.common import DEFAULT_MEASURE, read_io, toolchain_versions
 from edge_ee.convert.export import FullModel, NHWCStage, export_onnx, onnx_modules_of_type
 from edge_ee.convert.recipe import Recipe, load_recipe, recipe_for
 from edge_ee.convert.tflite import TfliteGraph, check_full_int8, set_input_quantization
@@ -38,7 +40,7 @@ from edge_ee.convert.verify import exit_report, quantize, run_chain, run_single
 from edge_ee.data import Dataset, Preprocess, load_dataset
 from edge_ee.errors import (ConfigError, ConversionError, DataError, EdgeEEError, QuantizationMismatch, ToolMissing,
                             UnsupportedOp)
-from edge_ee.exits import MEASURES, check_measure
+from edge_ee.exits import check_measure
 from edge_ee.io import atomic_dir, check_writable
 from edge_ee.macs import stage_macs
 from edge_ee.models import MultiExitModel
@@ -48,13 +50,16 @@ MAX_BOUNDARY_MISMATCH = 1e-3  # relative; beyond it the boundary would need real
 SEED = 0
 # Without thresholds from `edge-ee calibrate` or the command line, an early exit takes an input only when the
 # model is quite sure: the top class holds at least 90 % of the probability mass (or the equivalent per measure).
-DEFAULT_MEASURE = "neglogpmax"
 DEFAULT_THRESHOLDS = {"neglogpmax": -math.log(0.9), "margin": 0.2, "entropy": 0.3}
 DEFAULT_THRESHOLD_NOTE = ("conservative default (no calibration given): neglogpmax < -ln 0.9, i.e. exit when "
                           "p_max >= 0.9; margin < 0.2; entropy < 0.3 nats. Run `edge-ee calibrate` and pass "
                           "--calibration, or override thresholds at run time")
 
 Progress = Callable[[str], None]
+
+
+class QuantizationLossWarning(UserWarning):
+    """An exit loses more accuracy to int8 than the recipe's max_drop_points (also in manifest "verification")."""
 
 
 def _progress(progress) -> Progress:
@@ -80,10 +85,12 @@ def resolve_exits(num_exits: int, thresholds: Sequence[float] | None = None, mea
             cal_measure = check_measure(cal["measure"]) if measure is None else check_measure(measure)
             values = [e["threshold"] for e in cal["exits"]]
         except FileNotFoundError:
-            raise ConfigError(f"calibration file {path} does not exist", "pass the output of `edge-ee calibrate --json`") from None
+            raise ConfigError(f"calibration file {path} does not exist",
+                              "pass the output of `edge-ee calibrate --json`") from None
         except (json.JSONDecodeError, KeyError, TypeError) as e:
             raise ConfigError(f"{path} is not a calibration result ({type(e).__name__}: {e})",
-                              'expected {"measure": ..., "exits": [{"threshold": ...}, ...]} from `edge-ee calibrate --json`') from None
+                              'expected {"measure": ..., "exits": [{"threshold": ...}, ...]} '
+                              "from `edge-ee calibrate --json`") from None
         if measure is not None and measure != cal["measure"]:
             raise ConfigError(f"--measure {measure} contradicts the calibration's measure {cal['measure']}",
                               "omit --measure: thresholds only mean something for the measure they were chosen for")
@@ -113,20 +120,6 @@ def resolve_exits(num_exits: int, thresholds: Sequence[float] | None = None, mea
 
 # ---------------------------------------------------------------- helpers
 
-def _toolchain() -> dict:
-    from importlib.metadata import PackageNotFoundError, version
-
-    from edge_ee import __version__
-
-    out = {"edge_ee": __version__, "python": sys.version.split()[0]}
-    for pkg in ("torch", "onnx", "onnx2tf", "tensorflow", "ai-edge-litert", "numpy"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            out[pkg] = None
-    return out
-
-
 def _check_tools() -> None:
     import importlib.util
 
@@ -145,28 +138,15 @@ def _draw(ds: Dataset, split: str, n: int, what: str) -> tuple[np.ndarray, np.nd
     return x[idx], y[idx]
 
 
-def _tensor(detail: dict) -> Tensor:
-    scale, zp = detail["quantization"]
-    return Tensor(detail["name"], int(detail["index"]), tuple(int(d) for d in detail["shape"]),
-                  np.dtype(detail["dtype"]).name, float(scale), int(zp))
-
-
-def read_io(path: Path) -> tuple[list[Tensor], list[Tensor]]:
-    """Input and output tensors as the LiteRT interpreter reports them (index, name, shape, quantization)."""
-    from ai_edge_litert.interpreter import Interpreter
-
-    it = Interpreter(model_path=str(path))
-    return [_tensor(d) for d in it.get_input_details()], [_tensor(d) for d in it.get_output_details()]
-
-
 def _pick_outputs(outputs: list[Tensor], num_classes: int, feature_shape: tuple | None, where: str):
     """Finds the logits and the feature output by shape (onnx2tf does not promise an output order)."""
     logits = [t for t in outputs if t.shape == (1, num_classes)]
     feats = [t for t in outputs if feature_shape is not None and t.shape == tuple(feature_shape)]
     expected = 1 + (feature_shape is not None)
     if len(outputs) != expected or len(logits) != 1 or (feature_shape is not None and len(feats) != 1):
+        wanted = f"logits [1, {num_classes}]" + (f" and features {list(feature_shape)}" if feature_shape else "")
         raise ConversionError(f"{where}: the converted outputs {[(t.name, list(t.shape)) for t in outputs]} are not "
-                              f"logits [1, {num_classes}]" + (f" and features {list(feature_shape)}" if feature_shape else ""),
+                              + wanted,
                               "report this model: the stage converted to an unexpected signature")
     return logits[0], (feats[0] if feats else None)
 
@@ -201,7 +181,7 @@ def _run_worker(jobs: list[dict], work: Path, say: Progress, stage_module: dict,
         r = results.get(job["name"])
         if r is None:
             raise ConversionError(f"the onnx2tf worker stopped before {job['name']} (exit code {proc.returncode})",
-                                  f"see the log under {work}; convert with --keep-work to keep it")
+                                  "rerun with --keep-work DIR to keep the ONNX files and the converter's log")
         if not r["ok"]:
             raise _explain_failure(job, r, stage_module[job["name"]])
     return results
@@ -231,8 +211,11 @@ def _explain_failure(job: dict, r: dict, wrapper: torch.nn.Module) -> Conversion
                "linear, pooling, add, relu, reshape)")
         return _locate(ops[0], job, wrapper, fix)
     first = r["error"].strip().splitlines()[0] if r["error"].strip() else "unknown error"
-    return ConversionError(f"converting {_where(job)} to int8 TFLite failed: {first}",
-                           f"see {r['log']} (kept with --keep-work DIR); the stage must use ops TFLite runs in int8")
+    errors = [line.strip() for line in log.splitlines() if "error" in line.lower()][-2:]
+    return ConversionError(f"converting {_where(job)} to int8 TFLite failed: {first}"
+                           + (f" ({' | '.join(errors)})" if errors else ""),
+                           "rerun with --keep-work DIR to keep the ONNX files and the converter's log; the stage "
+                           "must use ops TFLite runs in int8")
 
 
 def bind_boundary(produced: Tensor, consumer: Path, k: int) -> dict:
@@ -389,16 +372,16 @@ def convert_model(model: MultiExitModel, model_name: str, class_names: list[str]
                                "calibration": {"dataset": dataset.name, "split": recipe.calibration_split,
                                                "samples": n_cal, "seed": SEED},
                                "onnx2tf_seconds": round(conv_seconds, 2)},
-                "provenance": {**(provenance or {}), "toolchain": _toolchain(),
+                "provenance": {**(provenance or {}), "toolchain": toolchain_versions(),
                                "created": datetime.now(timezone.utc).isoformat(timespec="seconds")},
                 "verification": verification,
             }
             manifest["conversion"]["seconds"] = round(time.perf_counter() - t_start, 2)
             write_manifest(tmp, manifest)
             Bundle.load(tmp)  # the contract check, before the bundle becomes visible
-        if keep_work:
-            shutil.copytree(work, keep_work, dirs_exist_ok=True)
     finally:
+        if keep_work:  # also after a failure: the ONNX files and the converter's logs explain it
+            shutil.copytree(work, keep_work, dirs_exist_ok=True)
         work_ctx.cleanup()
     bundle = Bundle.load(out_dir)
     say(f"bundle written to {out_dir} in {time.perf_counter() - t_start:.1f} s")
@@ -428,7 +411,9 @@ def _verify(model, dataset, preprocess, recipe, bundle_dir, stages, full_in, ful
         f"{100 * base['agreement_with_last_stage']:.1f} %")
     for w in warnings:
         say(f"WARNING: {w}")
-    return {"split": recipe.verification_split, "samples": int(len(labels)), "runtime": "ai-edge-litert (default kernels)",
+        _warnings.warn(w, QuantizationLossWarning, stacklevel=3)
+    return {"split": recipe.verification_split, "samples": int(len(labels)),
+            "runtime": "ai-edge-litert (default kernels)",
             "exits": exits, "baseline": base, "warnings": warnings}
 
 
@@ -437,7 +422,16 @@ def convert_checkpoint(checkpoint_path, out_dir, *, calibration_samples: int | N
                        measure: str | None = None, calibration: str | os.PathLike | None = None,
                        force: bool = False, progress=False, data_dir: str | os.PathLike | None = None,
                        keep_work: str | os.PathLike | None = None) -> Bundle:
-    """`edge-ee convert`: a checkpoint written by `edge-ee train` -> a bundle at `out_dir`."""
+    """`edge-ee convert`: a checkpoint written by `edge-ee train` -> a bundle at `out_dir`; returns the loaded Bundle.
+
+    calibration_samples: real samples for int8 ranges (default: the recipe's; at least 32).
+    recipe: a Recipe or a TOML path (default: the recipe in convert/ that names the model).
+    thresholds + measure, or calibration (a `edge-ee calibrate --json` file): the early exits' thresholds; neither
+    gives the documented conservative default (DEFAULT_THRESHOLD_NOTE). force: replace an existing `out_dir`.
+    progress: True prints progress lines to stderr, a callable receives them, False is silent.
+    data_dir: where the checkpoint's dataset is now. keep_work: a directory to keep the ONNX files and logs in.
+    Raises the typed errors of edge_ee.errors (ConversionError/UnsupportedOp, QuantizationMismatch, DataError,
+    ConfigError, CheckpointError, OutputExists)."""
     check_writable(out_dir, force)
     ck = load_checkpoint(checkpoint_path)
     ds_name = ck.dataset.get("name")
@@ -451,9 +445,9 @@ def convert_checkpoint(checkpoint_path, out_dir, *, calibration_samples: int | N
     return convert_model(ck.model, ck.model_name, ck.class_names, dataset, out_dir, preprocess=preprocess,
                          calibration_samples=calibration_samples, recipe=recipe, thresholds=thresholds,
                          measure=measure, calibration=calibration, force=force, progress=progress,
-                         provenance={"checkpoint": str(checkpoint_path), "checkpoint_sha256": sha256_file(checkpoint_path),
-                                     "dataset": ds_name},
+                         provenance={"checkpoint": str(checkpoint_path),
+                                     "checkpoint_sha256": sha256_file(checkpoint_path), "dataset": ds_name},
                          keep_work=keep_work)
 
 
-__all__ = ["convert_checkpoint", "convert_model", "resolve_exits", "read_io", "MEASURES"]
+__all__ = ["convert_checkpoint", "convert_model", "resolve_exits", "bind_boundary"]
