@@ -88,7 +88,11 @@ def run(args) -> int:
                                   "stage_invocations": runner.invocations}))
         return 0
     last = bundle.num_stages - 1
+    d = describe_engine(engine)
+    print(f"{bundle.name}: {bundle.num_stages} stage(s), engine {d['engine']} ({d.get('runtime', '')}, "
+          f"{d.get('kernels', '')})")
     for r in results:
-        print(f"{r['input']}: exit {r['exit']}/{last}, class {r['class_name']} ({r['class']}), "
+        cls = r["class_name"] if r["class_name"] == str(r["class"]) else f"{r['class_name']} ({r['class']})"
+        print(f"{r['input']}: exit {r['exit']}/{last}, class {cls}, "
               f"confidence {r['confidence']:.3f}, {r['latency_ms']:.3f} ms on this host")
     return 0

@@ -131,8 +131,12 @@ class LiteRTEngine:
             raise UnknownName("LiteRT kernel set", options.kernels, KERNELS)
         self.bundle, self.options = bundle, options
         self.im = interpreter_module(options.interpreter)
-        delegate = edgetpu_delegate(self.im) if options.edgetpu and any(
-            bundle.edgetpu_path(k) for k in range(bundle.num_stages)) else None
+        twins = any(bundle.edgetpu_path(k) for k in range(bundle.num_stages))
+        delegate = edgetpu_delegate(self.im) if options.edgetpu and twins else None
+        self.edgetpu_status = ("no Edge TPU twins in the bundle" if not twins else
+                               "twins ignored (--no-edgetpu)" if not options.edgetpu else
+                               "twins present, but libedgetpu or the device was not found: stages run on the CPU"
+                               if delegate is None else "Edge TPU delegate loaded")
         self.on_edgetpu = []
         self.models = []
         for k, s in enumerate(bundle.stages):
@@ -159,7 +163,7 @@ class LiteRTEngine:
                    "reference": "reference kernels"}[self.options.kernels]
         return {"engine": self.name, "runtime": self.im.describe(), "kernels": kernels,
                 "threads": self.options.threads,
-                "stages_on_edgetpu": [k for k, on in enumerate(self.on_edgetpu) if on]}
+                "stages_on_edgetpu": [k for k, on in enumerate(self.on_edgetpu) if on], "edgetpu": self.edgetpu_status}
 
 
 # ---------------------------------------------------------------- TensorFlow Lite Micro

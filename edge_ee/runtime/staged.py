@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from edge_ee.bundle import Bundle, Tensor
-from edge_ee.errors import BundleError
+from edge_ee.errors import BundleError, ConfigError
 from edge_ee.exits import int_should_exit
 from edge_ee.runtime.engines import Engine
 
@@ -56,7 +56,12 @@ class StagedRunner:
 
     def __init__(self, bundle: Bundle, engine: Engine, thresholds=None, measure: str | None = None):
         self.bundle, self.engine = bundle, engine
+        if measure is not None and thresholds is None and any(
+                e.threshold is not None and e.measure != measure for e in bundle.exits):
+            raise ConfigError(f"the manifest's thresholds are for {bundle.exits[0].measure!r}, not {measure!r}",
+                              f"give thresholds for {measure} too (--thresholds, one per early exit)")
         self.tests = bundle.exit_tests(thresholds, measure)
+        self._in_shapes = [st.input.shape for st in bundle.stages]
         self.invocations = [0] * bundle.num_stages
         self.completions = [0] * bundle.num_stages
 
@@ -84,7 +89,7 @@ class StagedRunner:
             test = tests[k]
             if k == last or (not force_full and test is not None and int_should_exit(test, out["logits"])):
                 return Inference(k, out["logits"].reshape(-1), stage_ns, clock() - start, outputs)
-            h = out["features"]
+            h = out["features"].reshape(self._in_shapes[k + 1])  # (1, H, W, C), whatever the engine returned
         raise AssertionError("unreachable: the last stage always exits")
 
     def complete(self, inf: Inference) -> tuple[list[dict[str, np.ndarray]], list[int]]:
@@ -97,7 +102,7 @@ class StagedRunner:
         ns = []
         for k in range(inf.exit + 1, self.bundle.num_stages):
             t0 = time.perf_counter_ns()
-            outputs.append(self.engine.run_stage(k, outputs[-1]["features"]))
+            outputs.append(self.engine.run_stage(k, outputs[-1]["features"].reshape(self._in_shapes[k])))
             ns.append(time.perf_counter_ns() - t0)
             self.completions[k] += 1
         return outputs, ns

@@ -115,13 +115,3 @@ def resnet8_bundle(resnet8_checkpoint, cifar_dir, tmp_path_factory) -> Path:
     convert_checkpoint(resnet8_checkpoint, out, data_dir=cifar_dir)
     return out
 
-
-class CountingEngine:
-    """Delegates to a real engine and records which stages it was asked to run, per input."""
-
-    def __init__(self, engine):
-        self.engine, self.name, self.calls = engine, engine.name, []
-
-    def run_stage(self, k, x):
-        self.calls.append(k)
-        return self.engine.run_stage(k, x)

@@ -78,3 +78,17 @@ def test_outputs_are_never_overwritten_without_force(mlperf_bundles, capsys, kws
     err = _cli_error(capsys, ["simulate", str(mlperf_bundles["kws"]), "--samples", str(kws_samples),
                               "--dump", str(tmp_path / "d.npz")])
     assert "already exists" in err and (tmp_path / "d.npz").read_bytes() == b"mine"
+
+
+def test_edgetpu_without_its_compiler_explains_how_to_get_it(mlperf_bundles, tmp_path, capsys, monkeypatch):
+    import shutil as sh
+
+    if sh.which("edgetpu_compiler"):
+        pytest.skip("edgetpu_compiler is installed here")
+    b = _copy(mlperf_bundles["kws"], tmp_path / "b")
+    err = _cli_error(capsys, ["edgetpu", str(b)])
+    assert "edgetpu_compiler is not installed" in err and "apt-get install edgetpu-compiler" in err
+    (tmp_path / "elsewhere").mkdir()
+    err = _cli_error(capsys, ["edgetpu", str(b), "--compiled", str(tmp_path / "elsewhere")])
+    assert "stage_0_edgetpu.tflite is missing" in err
+    assert sorted(p.name for p in b.iterdir()) == ["manifest.json", "stage_0.tflite"]  # the bundle is untouched

@@ -41,7 +41,9 @@ def test_report_files(mlperf_bundles, kws_samples, tmp_path, capsys):
                                                "energy_by_exit.png"}
     md = (out / "report.md").read_text()
     assert "(modeled, not measured)" in md and "measured on this host" in md
-    assert json.loads((out / "report.json").read_text())["energy"]["modeled"] is True
+    energy = json.loads((out / "report.json").read_text())["energy"]
+    assert energy["modeled"] is True and energy["kernels"] is None  # a throughput model, not MCU kernels
+    assert energy["from_host_latency"]["valid_only_if"] == "this simulation ran on a raspberry-pi-4"
     text = capsys.readouterr().out
     assert "MODELED" in text and "accuracy: early exit" in text
 
@@ -49,7 +51,8 @@ def test_report_files(mlperf_bundles, kws_samples, tmp_path, capsys):
 def test_run_prints_exit_class_and_confidence(mlperf_bundles, kws_samples, capsys):
     f = kws_samples / "tst_000000_Stop_7.bin"
     assert main(["run", str(mlperf_bundles["kws"]), str(f), "--engine", "tflm"]) == 0
-    line = capsys.readouterr().out.strip()
+    header, line = capsys.readouterr().out.strip().splitlines()
+    assert header.startswith("mlperf-kws: 1 stage(s), engine tflm (tflite-micro")
     assert line.startswith(f"{f}: exit 0/0, class stop (7), confidence ")
     assert main(["run", str(mlperf_bundles["kws"]), str(f), "--json"]) == 0
     r = json.loads(capsys.readouterr().out)["results"][0]

@@ -14,7 +14,7 @@ from edge_ee.runtime.inputs import dataset_samples
 from edge_ee.runtime.simulate import SimConfig, simulate, write_dump
 from edge_ee.runtime.staged import StagedRunner
 
-from conftest import CountingEngine
+from runner_helpers import CountingEngine
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +45,16 @@ def test_thresholds_given_at_run_time_decide(digits):
         for x in s.x:
             runner.run(x)
         assert runner.invocations == expected
+
+
+def test_a_new_measure_needs_its_own_thresholds(digits):
+    from edge_ee.errors import ConfigError
+
+    b, _ = digits
+    with pytest.raises(ConfigError, match="thresholds are for 'neglogpmax', not 'margin'"):
+        StagedRunner(b, make_engine("litert", b), measure="margin")
+    runner = StagedRunner(b, make_engine("litert", b), thresholds=[0.3], measure="margin")
+    assert runner.tests[0].measure == "margin"
 
 
 def test_exit_decision_is_the_integer_test_on_int8_logits(digits):
