@@ -268,7 +268,14 @@ static void cmd_info(void)
     ee_line_str(&line, ee_port_counter_kind);
     ee_line_str(&line, ",clock=");
     ee_line_u64(&line, ee_port_clock_hz);
-    ee_line_str(&line, s_force_full ? ",mode=full]" : ",mode=early]");
+    ee_line_str(&line, s_force_full ? ",mode=full" : ",mode=early");
+    uint32_t used, size;
+    ee_port_stack_usage(&used, &size);
+    ee_line_str(&line, ",stack=");
+    ee_line_u64(&line, used);
+    ee_line_char(&line, '/');
+    ee_line_u64(&line, size);
+    ee_line_char(&line, ']');
     ee_line_send(&line);
 }
 

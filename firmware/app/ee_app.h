@@ -16,7 +16,8 @@
  *   results%              m-results-[...] of the last inference again
  *   timestamp%            m-lap-us-<t>
  *   ee-mode early|full%   m-ee-mode-[early|full]: early exit (default) or forced full depth
- *   ee-info%              m-ee-info-[model=..,stages=..,classes=..,input=..,arena=..,counter=..,clock=..,mode=..]
+ *   ee-info%              m-ee-info-[model=..,stages=..,classes=..,input=..,arena=..,counter=..,clock=..,mode=..,
+ *                         stack=<high-water mark>/<reserved>]  (stack bytes; 0/0 where unknown)
  *   ee-calib%             m-ee-calib-[<instructions>,<counted>]: the counter around a loop of known length
  *   help%                 the list of commands
  *

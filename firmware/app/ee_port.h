@@ -36,6 +36,9 @@ void ee_port_timestamp_edge(void);
 /* Ends the program with an exit code where that means something (semihosting on QEMU); otherwise hangs. */
 void ee_port_exit(int code);
 
+/* Stack high-water mark since reset and the stack's size, in bytes (both 0 where unknown). */
+void ee_port_stack_usage(uint32_t *used, uint32_t *size);
+
 /* Name of the counter's unit, the core clock in Hz, and the board name, for the boot and info lines. */
 extern const char ee_port_counter_kind[];
 extern const uint32_t ee_port_clock_hz;

@@ -45,6 +45,8 @@ def test_device_predictions_equal_the_twin_and_the_host_runner(board, builds, ic
             assert (rec.exit, rec.pred) == (exit_stage, pred) == (host.exit, host.prediction)
             assert res.scores == pytest.approx(ic_twin.lib.scores_permille(result) / 1000, abs=1e-9)
             counts.append(rec.counts)
+        info = client.info()
+        assert 0 < info.stack_used < info.stack_bytes == build.sizes.stack_bytes  # the stack never overflowed
         # The same input again, after a reconnection: the same instruction count, to the instruction.
         client.close()
         with DeviceClient(dev.url) as again:

@@ -59,6 +59,12 @@ uint64_t ee_port_time_us(void)
     return now_ns() / 1000u;
 }
 
+void ee_port_stack_usage(uint32_t *used, uint32_t *size)
+{
+    *used = 0;
+    *size = 0;
+}
+
 void ee_port_timestamp_edge(void)
 {
 }
