@@ -339,10 +339,14 @@ static void dispatch(char *cmd)
         cmd_mode(tok[1]);
     } else if (strcmp(tok[0], "ee-info") == 0) {
         cmd_info();
+    } else if (strcmp(tok[0], "ee-reset") == 0) {
+        ee_puts("m-ee-reset");
+        ee_puts("m-ready");
+        ee_port_reset(); /* does not return */
     } else if (strcmp(tok[0], "ee-calib") == 0) {
         cmd_calib();
     } else if (strcmp(tok[0], "help") == 0) {
-        ee_puts("m-help-[name profile db infer results timestamp ee-mode ee-info ee-calib help]");
+        ee_puts("m-help-[name profile db infer results timestamp ee-mode ee-info ee-calib ee-reset help]");
     } else {
         error_line("unknown command: ", tok[0]);
     }

@@ -33,6 +33,10 @@ uint64_t ee_port_time_us(void);
 /* Energy mode: the timestamp is a falling edge on the board's timestamp GPIO (the power monitor's trigger). */
 void ee_port_timestamp_edge(void);
 
+/* Resets the chip (SYSRESETREQ) once the UART has sent everything (host-native: re-executes the program).
+ * Does not return. */
+void ee_port_reset(void);
+
 /* Ends the program with an exit code where that means something (semihosting on QEMU); otherwise hangs. */
 void ee_port_exit(int code);
 
