@@ -35,6 +35,7 @@ def register(sub) -> None:
     p.add_argument("--thresholds", type=float, nargs="+", default=None,
                    help="override the manifest's exit thresholds (one per early exit)")
     p.add_argument("--measure", default=None, help="override the exits' confidence measure")
+    p.add_argument("--json", action="store_true", help="print build.json (sizes, limits, model facts) instead")
     p.add_argument("--opt", default="-O2", choices=["-O0", "-O1", "-O2", "-O3", "-Os"], help="optimization level")
     p.set_defaults(func=run)
 
@@ -46,6 +47,9 @@ def run(args) -> int:
                       tuple(args.thresholds) if args.thresholds else None, args.measure)
     fw = build_firmware(cfg.bundle, cfg.board, cfg.out, cfg.force, energy_mode=cfg.energy_mode, opt=cfg.opt,
                         thresholds=cfg.thresholds, measure=cfg.measure)
+    if args.json:
+        print((fw.path / "build.json").read_text(), end="")
+        return 0
     s = fw.sizes
     print(f"built {fw.elf} for {fw.board} ({fw.num_stages} stages, {fw.num_classes} classes, "
           f"{'energy' if fw.energy_mode else 'performance'} mode)")

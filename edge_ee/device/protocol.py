@@ -37,6 +37,8 @@ class DeviceInfo:
     counter: str
     clock_hz: int
     mode: str
+    stack_used: int   # stack high-water mark since reset, bytes (0 where the port cannot tell)
+    stack_bytes: int  # stack reserved by the build
 
 
 @dataclass(frozen=True)
@@ -169,8 +171,9 @@ class DeviceClient:
     def info(self) -> DeviceInfo:
         fields = dict(kv.split("=", 1) for kv in self._field(self.command("ee-info"), "m-ee-info-[", "ee-info").split(","))
         try:
+            used, size = (int(v) for v in fields.get("stack", "0/0").split("/"))
             return DeviceInfo(fields["model"], int(fields["stages"]), int(fields["classes"]), int(fields["input"]),
-                              int(fields["arena"]), fields["counter"], int(fields["clock"]), fields["mode"])
+                              int(fields["arena"]), fields["counter"], int(fields["clock"]), fields["mode"], used, size)
         except (KeyError, ValueError) as e:
             raise DeviceError(f"malformed ee-info reply {fields}: {e}", "rebuild the firmware") from None
 

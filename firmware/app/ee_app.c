@@ -270,7 +270,14 @@ static void cmd_info(void)
     ee_line_str(&line, ee_port_counter_kind);
     ee_line_str(&line, ",clock=");
     ee_line_u64(&line, ee_port_clock_hz);
-    ee_line_str(&line, s_force_full ? ",mode=full]" : ",mode=early]");
+    ee_line_str(&line, s_force_full ? ",mode=full" : ",mode=early");
+    uint32_t used, size;
+    ee_port_stack_usage(&used, &size);
+    ee_line_str(&line, ",stack=");
+    ee_line_u64(&line, used);
+    ee_line_char(&line, '/');
+    ee_line_u64(&line, size);
+    ee_line_char(&line, ']');
     ee_line_send(&line);
 }
 
@@ -334,10 +341,14 @@ static void dispatch(char *cmd)
         cmd_mode(tok[1]);
     } else if (strcmp(tok[0], "ee-info") == 0) {
         cmd_info();
+    } else if (strcmp(tok[0], "ee-reset") == 0) {
+        ee_puts("m-ee-reset");
+        ee_puts("m-ready");
+        ee_port_reset(); /* does not return */
     } else if (strcmp(tok[0], "ee-calib") == 0) {
         cmd_calib();
     } else if (strcmp(tok[0], "help") == 0) {
-        ee_puts("m-help-[name profile db infer results timestamp ee-mode ee-info ee-calib help]");
+        ee_puts("m-help-[name profile db infer results timestamp ee-mode ee-info ee-calib ee-reset help]");
     } else {
         error_line("unknown command: ", tok[0]);
     }

@@ -16,8 +16,10 @@
  *   results%              m-results-[...] of the last inference again
  *   timestamp%            m-lap-us-<t>
  *   ee-mode early|full%   m-ee-mode-[early|full]: early exit (default) or forced full depth
- *   ee-info%              m-ee-info-[model=..,stages=..,classes=..,input=..,arena=..,counter=..,clock=..,mode=..]
+ *   ee-info%              m-ee-info-[model=..,stages=..,classes=..,input=..,arena=..,counter=..,clock=..,mode=..,
+ *                         stack=<high-water mark>/<reserved>]  (stack bytes; 0/0 where unknown)
  *   ee-calib%             m-ee-calib-[<instructions>,<counted>]: the counter around a loop of known length
+ *   ee-reset%             m-ee-reset, m-ready, then the chip resets and prints its boot line again
  *   help%                 the list of commands
  *
  * In energy mode (EE_ENERGY_MODE=1) the two timestamps of `infer` are GPIO falling edges instead of

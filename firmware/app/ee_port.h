@@ -33,8 +33,15 @@ uint64_t ee_port_time_us(void);
 /* Energy mode: the timestamp is a falling edge on the board's timestamp GPIO (the power monitor's trigger). */
 void ee_port_timestamp_edge(void);
 
+/* Resets the chip (SYSRESETREQ) once the UART has sent everything (host-native: re-executes the program).
+ * Does not return. */
+void ee_port_reset(void);
+
 /* Ends the program with an exit code where that means something (semihosting on QEMU); otherwise hangs. */
 void ee_port_exit(int code);
+
+/* Stack high-water mark since reset and the stack's size, in bytes (both 0 where unknown). */
+void ee_port_stack_usage(uint32_t *used, uint32_t *size);
 
 /* Name of the counter's unit, the core clock in Hz, and the board name, for the boot and info lines. */
 extern const char ee_port_counter_kind[];

@@ -18,7 +18,8 @@
  *   m-ee-boot-[<firmware version>,<counter kind>,<clock hz>]   printed once at reset, never with m-ready,
  *                                                              so that a host notices a reset
  *   m-ee-mode-[early|full]                                      reply to `ee-mode early%` / `ee-mode full%`
- *   m-ee-info-[model=..,stages=K,classes=C,input=N,arena=A,counter=..,clock=..,mode=..]   reply to `ee-info%`
+ *   m-ee-info-[model=..,stages=K,classes=C,input=N,arena=A,counter=..,clock=..,mode=..,stack=U/S]
+ *                                                               reply to `ee-info%`
  *   m-ee-dropped-[<n>]                                          records of an `infer` beyond the record
  *                                                              buffer (their seq numbers are skipped)
  * Every line is ASCII and ends with "\r\n"; the MLPerf Tiny runner ignores lines it does not know.

@@ -42,16 +42,22 @@ def _makefile():
 
 @pytest.fixture()
 def tiny_board_dir(tmp_path, monkeypatch):
-    """The boards plus a copy of qemu-mps2-an386 with 32 KiB of RAM (smaller than ResNet-8's arena)."""
+    """The boards plus copies of qemu-mps2-an386 with less memory: qemu-tiny has 32 KiB of RAM (less than
+    ResNet-8's arena); qemu-small-flash has 90 KiB of flash (more than its weights, less than the firmware)."""
     from edge_ee.boards import boards_dir
 
+    boards = tmp_path / "boards"
+    boards.mkdir()
     for p in boards_dir().glob("*.toml"):
-        (tmp_path / p.name).write_text(p.read_text())
-    text = (tmp_path / "qemu-mps2-an386.toml").read_text()
-    (tmp_path / "qemu-tiny.toml").write_text(text.replace('name = "qemu-mps2-an386"', 'name = "qemu-tiny"')
-                                             .replace("ram_bytes = 4_194_304", "ram_bytes = 32_768"))
-    monkeypatch.setenv("EDGE_EE_BOARDS_DIR", str(tmp_path))
-    return tmp_path
+        (boards / p.name).write_text(p.read_text())
+    text = (boards / "qemu-mps2-an386.toml").read_text()
+    (boards / "qemu-tiny.toml").write_text(text.replace('name = "qemu-mps2-an386"', 'name = "qemu-tiny"')
+                                           .replace("ram_bytes = 4_194_304", "ram_bytes = 32_768"))
+    (boards / "qemu-small-flash.toml").write_text(
+        text.replace('name = "qemu-mps2-an386"', 'name = "qemu-small-flash"')
+        .replace("flash_bytes = 4_194_304", "flash_bytes = 92_160"))
+    monkeypatch.setenv("EDGE_EE_BOARDS_DIR", str(boards))
+    return boards
 
 
 def test_a_model_too_big_for_the_board_is_refused_before_compiling(ic_bundle, tiny_board_dir, tmp_path):
@@ -60,6 +66,13 @@ def test_a_model_too_big_for_the_board_is_refused_before_compiling(ic_bundle, ti
     assert "does not fit" in e.value.problem and "qemu-tiny has 32.0 KiB" in e.value.problem
     assert "arena 48.3 KiB" in e.value.problem and "more memory" in e.value.fix
     assert not (tmp_path / "fw").exists() and not list(tmp_path.glob(".fw.*"))
+
+
+def test_a_firmware_that_overflows_flash_at_link_time_is_refused_with_the_overflow(ic_bundle, tiny_board_dir,
+                                                                                    tmp_path):
+    with pytest.raises(FitError, match=r"FLASH overflowed by \d+ bytes at link time"):
+        build_firmware(ic_bundle, "qemu-small-flash", tmp_path / "fw")
+    assert not (tmp_path / "fw").exists()
 
 
 def test_the_cli_refuses_with_the_numbers_and_the_fix(ic_bundle, tiny_board_dir, tmp_path):

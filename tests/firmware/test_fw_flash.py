@@ -70,3 +70,13 @@ def test_a_build_is_refused_on_another_board(builds, ic_bundle):
     fw = builds.get(ic_bundle, "qemu-mps2-an386")
     with pytest.raises(ConfigError, match="was built for qemu-mps2-an386, not qemu-mps2-an500"):
         flash(fw.path, "qemu-mps2-an500", dry_run=True)
+
+
+def test_the_target_interface_builds_flashes_and_opens(builds, ic_bundle, ic_samples, ic_twin):
+    from edge_ee.device.target import target_for
+
+    target = target_for("qemu-mps3-an547")
+    build = builds.get(ic_bundle, target.name)
+    with target.flash(build.path) as dev, target.open(dev.url) as client:
+        client.load_input(ic_samples.x[2].tobytes())
+        assert client.infer(1).records[0].pred == ic_twin.infer(ic_samples.x[2])[1]

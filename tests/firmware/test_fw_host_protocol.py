@@ -132,3 +132,15 @@ def test_line_endings_from_a_terminal_are_ignored(device):
     device._port.write(b"name%\r\n")
     assert device.read_line() == "m-name-dut-[edge_ee-host]" and device.read_line() == "m-ready"
     assert device.info().stages == 1
+
+
+def test_a_reset_starts_over_and_the_host_notices_it(device, ic_samples):
+    device.load_input(ic_samples.x[0].tobytes())
+    device.infer(1)
+    assert device.command("ee-reset") == ["m-ee-reset"]
+    assert device.name() == "edge_ee-host"
+    assert len(device.boots) == 2  # the boot line after the reset came before the next reply
+    with pytest.raises(DeviceReplyError, match="no complete input loaded"):
+        device.command("infer 1 0")  # the input buffer was cleared
+    device.load_input(ic_samples.x[0].tobytes())
+    assert device.infer(1).records[0].seq == 0

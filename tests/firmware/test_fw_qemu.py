@@ -45,6 +45,8 @@ def test_device_predictions_equal_the_twin_and_the_host_runner(board, builds, ic
             assert (rec.exit, rec.pred) == (exit_stage, pred) == (host.exit, host.prediction)
             assert res.scores == pytest.approx(ic_twin.lib.scores_permille(result) / 1000, abs=1e-9)
             counts.append(rec.counts)
+        info = client.info()
+        assert 0 < info.stack_used < info.stack_bytes == build.sizes.stack_bytes  # the stack never overflowed
         # The same input again, after a reconnection: the same instruction count, to the instruction.
         client.close()
         with DeviceClient(dev.url) as again:
@@ -83,3 +85,14 @@ def test_a_hanging_device_ends_in_a_timeout(builds, ic_bundle):
         finally:
             os.kill(dev.pid, signal.SIGCONT)
     assert not dev.running()
+
+
+@pytest.mark.parametrize("board", ["qemu-mps2-an386", "qemu-mps3-an547"])
+def test_a_reset_reboots_the_firmware_and_the_host_notices_it(board, builds, ic_bundle):
+    with start(builds.get(ic_bundle, board)) as dev, DeviceClient(dev.url) as client:
+        client.set_mode(full=True)
+        assert client.command("ee-reset") == ["m-ee-reset"]
+        assert client.info().mode == "early"  # state from before the reset is gone
+        assert [b.counter for b in client.boots] == ["systick-icount"]
+        (line,) = client.command("ee-calib")  # the counter runs again after the reset
+        assert line.startswith("m-ee-calib-[200000,")

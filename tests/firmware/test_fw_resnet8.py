@@ -10,7 +10,7 @@ from edge_ee.device.protocol import DeviceClient
 
 pytestmark = pytest.mark.slow  # trains and converts resnet8, then a few ResNet-8 inferences in QEMU
 
-THRESHOLDS = [0.6, 0.6]  # loose enough for all three exits to take inputs
+THRESHOLDS = [1.4, 1.5]  # near the median uncertainties of the briefly trained model: inputs leave at every exit
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +39,8 @@ def test_resnet8_on_the_m4_agrees_with_the_twin_and_the_host_runner(resnet8, bui
             host = runner.run(x)
             assert (rec.exit, rec.pred) == twin.infer(x)[:2] == (host.exit, host.prediction)
             assert all(c > 0 for c in rec.counts[:rec.exit + 1]) and not any(rec.counts[rec.exit + 1:])
+        info = client.info()
+        assert 0 < info.stack_used < info.stack_bytes  # the stack never overflowed
         client.set_mode(full=True)
         full = client.infer(1, 0, num_stages=3).records[0]
         assert (full.exit, full.pred) == (2, twin.infer(samples.x[-1], force_full=True)[1])

@@ -52,6 +52,8 @@ def test_exit_decisions_and_predictions_equal_the_twin_and_the_host_runner(board
             assert full.counts[1] > 0
             if early.exit == 1:
                 assert full.counts[1] == early.counts[1]  # the same stage 1, to the instruction
+        info = client.info()
+        assert 0 < info.stack_used < info.stack_bytes  # the stack never overflowed
         # Run to run: the first input again gives the same per-stage counts, to the instruction.
         client.load_input(staged_inputs[0].tobytes())
         again = client.infer(1, 0).records[0]

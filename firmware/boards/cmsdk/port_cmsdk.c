@@ -107,6 +107,17 @@ void ee_port_timestamp_edge(void)
     FPGAIO_LED &= ~1u;
 }
 
+void ee_port_reset(void)
+{
+    while (UART_STATE & UART_STATE_TXFULL) {
+    }
+    ee_dsb();
+    EE_SCB_AIRCR = EE_SCB_AIRCR_SYSRESETREQ;
+    ee_dsb();
+    for (;;) {
+    }
+}
+
 void ee_port_exit(int code)
 {
     ee_semihost_exit(code);

@@ -6,7 +6,10 @@
 #include "ee_port.h"
 #include "family.h"
 
-extern uint32_t __data_load[], __data_start[], __data_end[], __bss_start[], __bss_end[], __stack_top[];
+extern uint32_t __data_load[], __data_start[], __data_end[], __bss_start[], __bss_end[], __stack_bottom[],
+    __stack_top[];
+
+#define STACK_PAINT 0x5AC4C0DEu
 int main(void);
 void ee_systick_isr(void);
 void ee_uart_rx_isr(void);
@@ -20,6 +23,12 @@ void Reset_Handler(void)
     ee_dsb();
     ee_isb();
 #endif
+    /* Paint the stack below this frame (64 bytes of margin), for the high-water mark. */
+    uint32_t *sp;
+    __asm volatile("mov %0, sp" : "=r"(sp));
+    for (uint32_t *p = __stack_bottom; p < sp - 16;) {
+        *p++ = STACK_PAINT;
+    }
     const uint32_t *src = __data_load;
     for (uint32_t *dst = __data_start; dst < __data_end;) {
         *dst++ = *src++;
@@ -28,6 +37,16 @@ void Reset_Handler(void)
         *dst++ = 0;
     }
     ee_port_exit(main());
+}
+
+void ee_port_stack_usage(uint32_t *used, uint32_t *size)
+{
+    const uint32_t *p = __stack_bottom;
+    while (p < __stack_top && *p == STACK_PAINT) {
+        p++;
+    }
+    *used = (uint32_t)((uintptr_t)__stack_top - (uintptr_t)p);
+    *size = (uint32_t)((uintptr_t)__stack_top - (uintptr_t)__stack_bottom);
 }
 
 static void default_isr(void)

@@ -177,6 +177,17 @@ void ee_port_timestamp_edge(void)
     GPIO_BSRR(GPIOF_BASE) = 1u << TS_PIN;
 }
 
+void ee_port_reset(void)
+{
+    while (!(LPUART_ISR & (1u << 6))) { /* TC: the last byte has left the shift register */
+    }
+    ee_dsb();
+    EE_SCB_AIRCR = EE_SCB_AIRCR_SYSRESETREQ;
+    ee_dsb();
+    for (;;) {
+    }
+}
+
 void ee_port_exit(int code)
 {
     (void)code;
