@@ -152,6 +152,13 @@ class DeviceClient:
             raise DeviceReplyError(f"device refused {cmd!r}: {errors[0]}", "see the protocol in firmware/app/ee_app.h")
         return lines
 
+    def reset(self, timeout: float | None = None) -> Boot:
+        """Resets the device (`ee-reset%`) and waits for its boot line: bytes sent before the firmware has set up
+        its UART again would be lost, so nothing may be sent until the device says it is back."""
+        if self.command("ee-reset") != ["m-ee-reset"]:
+            raise DeviceError("the device did not acknowledge ee-reset", "is this edge_ee firmware? rebuild it")
+        return self.wait_boot(timeout)
+
     @staticmethod
     def _field(lines: list[str], prefix: str, cmd: str) -> str:
         for ln in lines:
