@@ -123,7 +123,27 @@ class _LiteModel:
         return {key: self.it.get_tensor(i) for key, i in self._outs}
 
 
-class LiteRTEngine:
+class _InterpreterEngine:
+    """What the interpreter engines share: `models[k]` runs stage k; the baseline model loads on first use."""
+
+    bundle: Bundle
+    models: list
+    _full = None
+
+    def run_stage(self, k: int, x: np.ndarray) -> dict[str, np.ndarray]:
+        return self.models[k](x)
+
+    def run_full(self, x: np.ndarray) -> np.ndarray:
+        if self._full is None:
+            if self.bundle.baseline is None:
+                raise BundleError(f"bundle {self.bundle.path} has no full.tflite baseline",
+                                  "re-create it with `edge-ee convert`, or run the stages to the end")
+            inp, logits = _baseline_tensors(self.bundle)
+            self._full = self._load_baseline(self.bundle.baseline_path(), inp, logits)
+        return self._full(x)["logits"]
+
+
+class LiteRTEngine(_InterpreterEngine):
     name = "litert"
 
     def __init__(self, bundle: Bundle, options: EngineOptions = EngineOptions()):
@@ -146,17 +166,8 @@ class LiteRTEngine:
             self.on_edgetpu.append(twin is not None)
         self._full = None
 
-    def run_stage(self, k: int, x: np.ndarray) -> dict[str, np.ndarray]:
-        return self.models[k](x)
-
-    def run_full(self, x: np.ndarray) -> np.ndarray:
-        if self._full is None:
-            if self.bundle.baseline is None:
-                raise BundleError(f"bundle {self.bundle.path} has no full.tflite baseline", None)
-            inp, logits = _baseline_tensors(self.bundle)
-            self._full = _LiteModel(self.im, self.bundle.baseline_path(), inp, {"logits": logits},
-                                    self.options.threads, self.options.kernels)
-        return self._full(x)["logits"]
+    def _load_baseline(self, path: Path, inp: Tensor, logits: Tensor):
+        return _LiteModel(self.im, path, inp, {"logits": logits}, self.options.threads, self.options.kernels)
 
     def describe(self) -> dict:
         kernels = {"xnnpack": "optimized kernels (XNNPACK)", "builtin": "builtin kernels without XNNPACK",
@@ -205,7 +216,7 @@ class _MicroModel:
         return {key: np.array(self.it.get_output(i)) for key, i in self._outs}
 
 
-class TFLMEngine:
+class TFLMEngine(_InterpreterEngine):
     name = "tflm"
 
     def __init__(self, bundle: Bundle, options: EngineOptions = EngineOptions()):
@@ -215,17 +226,8 @@ class TFLMEngine:
                                    options.arena_size) for k, s in enumerate(bundle.stages)]
         self._full = None
 
-    def run_stage(self, k: int, x: np.ndarray) -> dict[str, np.ndarray]:
-        return self.models[k](x)
-
-    def run_full(self, x: np.ndarray) -> np.ndarray:
-        if self._full is None:
-            if self.bundle.baseline is None:
-                raise BundleError(f"bundle {self.bundle.path} has no full.tflite baseline", None)
-            inp, logits = _baseline_tensors(self.bundle)
-            self._full = _MicroModel(self.runtime, self.bundle.baseline_path(), inp, {"logits": logits},
-                                     self.options.arena_size)
-        return self._full(x)["logits"]
+    def _load_baseline(self, path: Path, inp: Tensor, logits: Tensor):
+        return _MicroModel(self.runtime, path, inp, {"logits": logits}, self.options.arena_size)
 
     def describe(self) -> dict:
         try:
