@@ -122,34 +122,3 @@ void ee_port_exit(int code)
 {
     ee_semihost_exit(code);
 }
-
-static void put_str(const char *s)
-{
-    while (*s) {
-        ee_port_putc((uint8_t)*s++);
-    }
-}
-
-static void put_hex(uint32_t v)
-{
-    for (int shift = 28; shift >= 0; shift -= 4) {
-        ee_port_putc((uint8_t)"0123456789abcdef"[(v >> shift) & 0xFu]);
-    }
-}
-
-/* A fault ends the emulator with exit code 3 after one line naming the faulting address, so that a
- * host sees a closed link and a reason instead of a silent hang. */
-__attribute__((used)) static void fault_report(const uint32_t *frame)
-{
-    put_str("m-ee-fault-[pc=");
-    put_hex(frame[6]);
-    put_str(",cfsr=");
-    put_hex(EE_REG32(0xE000ED28u));
-    put_str("]\r\n");
-    ee_semihost_exit(3);
-}
-
-__attribute__((naked)) void ee_fault_isr(void)
-{
-    __asm volatile("tst lr, #4\n ite eq\n mrseq r0, msp\n mrsne r0, psp\n b fault_report\n");
-}
