@@ -4,11 +4,14 @@ on this host, next to the speed-up the MACs predict, and the staging overhead at
     python benchmarks/host_runner.py [--checkpoint resnet8.pt | --bundle DIR] [--data-dir shared/data/cifar10]
 
 Without --checkpoint or --bundle it trains resnet8 briefly on 4,000 CIFAR-10 images (a few minutes) and
-converts it with `edge-ee convert`. Inputs: the CIFAR-10 test split. For each engine, every input is run, in
-interleaved order, (a) through full.tflite, (b) through the staged runner with the bundle's thresholds, and
-(c) through the staged runner at full depth (every exit test evaluated and failed: thresholds 0). Each input's
-time per mode is the fastest of the passes (on a shared host the scheduler preempts single calls for
-milliseconds); the figures are the means of those over the inputs, so the exit mix is weighted as it occurs.
+converts it with `edge-ee convert`. Inputs: the CIFAR-10 test split. For each engine, every input is run
+(a) through full.tflite, (b) through the staged runner with the bundle's thresholds, and (c) through the staged
+runner at full depth (every exit test evaluated and failed: thresholds 0); each pass runs all inputs in (a),
+then in (b), then in (c), as a deployment runs one of them. Each input's time per mode is the fastest of the
+passes (on a shared host the scheduler preempts single calls for milliseconds); the figures are the means of
+those over the inputs, so the exit mix is weighted as it occurs. Two ways of feeding inputs: one at a time
+(`StagedRunner.run`: latency, a camera loop) and in batches (`StagedRunner.run_batch`: throughput; stage k runs
+once per batch on the inputs still in, the baseline on the whole batch).
 
   realized speed-up      = time(a) / time(b)
   MAC-predicted speed-up = MACs(full network) / average MACs of (b)'s exit distribution
@@ -79,43 +82,50 @@ def exit_test_us(bundle: Bundle, thresholds, x: np.ndarray) -> float:
 
 
 def bench(bundle: Bundle, engine_name: str, options: EngineOptions, x: np.ndarray, passes: int,
-          thresholds=None) -> dict:
+          thresholds=None, batch: int = 1) -> dict:
+    """batch 1: every input on its own (`StagedRunner.run`, `run_full`); else chunks of `batch` inputs
+    (`StagedRunner.run_batch`, `run_full_batch`). Times are per input either way."""
     engine = make_engine(engine_name, bundle, options)
     early = StagedRunner(bundle, engine, thresholds)
     deep = StagedRunner(bundle, engine, thresholds=[0.0] * (bundle.num_stages - 1))
-    run_full, clock = engine.run_full, time.perf_counter_ns
-    xb = [xi[None] for xi in x]
-    for xi in xb[:20]:  # warm-up
-        run_full(xi), early.run(xi), deep.run(xi)
-    n = len(xb)
-    best = {m: np.full(n, np.inf) for m in ("full", "early", "deep")}  # per input, the fastest of the passes
+    if batch == 1:
+        items = [xi[None] for xi in x]
+        run_full, run_early, run_deep = engine.run_full, early.run, deep.run
+        own = lambda d: d.total_ns - sum(d.stage_ns)  # noqa: E731
+        taken = lambda r: [r.exit]  # noqa: E731
+    else:
+        items = [x[i:i + batch] for i in range(0, len(x), batch)]
+        run_full, run_early, run_deep = engine.run_full_batch, early.run_batch, deep.run_batch
+        own = lambda d: (d.total_ns - sum(d.stage_ns)) / len(d.exits)  # noqa: E731
+        taken = lambda r: r.exits  # noqa: E731
+    clock, sizes = time.perf_counter_ns, np.array([len(it) for it in items])
+    for it in items[:20]:  # warm-up (and, batched, every interpreter size is made here)
+        run_full(it), run_early(it), run_deep(it)
+    n = len(items)
+    best = {m: np.full(n, np.inf) for m in ("full", "early", "deep")}  # per item, the fastest of the passes
     runner_ns = np.full(n, np.inf)  # the runner's own time in the deep path: exit tests, bookkeeping
     exits = np.zeros(bundle.num_stages, np.int64)
     gc.disable()  # as timeit does
     try:
         for p in range(passes):
-            for i, xi in enumerate(xb):
-                t0 = clock()
-                run_full(xi)
-                t1 = clock()
-                inf = early.run(xi)
-                t2 = clock()
-                d = deep.run(xi)
-                t3 = clock()
-                for m, t in (("full", t1 - t0), ("early", t2 - t1), ("deep", t3 - t2)):
-                    best[m][i] = min(best[m][i], t)
-                runner_ns[i] = min(runner_ns[i], d.total_ns - sum(d.stage_ns))
-                if p == 0:
-                    exits[inf.exit] += 1
+            for m, run in (("full", run_full), ("early", run_early), ("deep", run_deep)):
+                for i, it in enumerate(items):
+                    t0 = clock()
+                    r = run(it)
+                    best[m][i] = min(best[m][i], clock() - t0)
+                    if m == "deep":
+                        runner_ns[i] = min(runner_ns[i], own(r))
+                    elif m == "early" and p == 0:
+                        np.add.at(exits, taken(r), 1)
     finally:
         gc.enable()
-    med = {m: float(v.mean()) / 1e6 for m, v in best.items()}  # ms per inference, averaged over the inputs
+    med = {m: float(v.sum() / sizes.sum()) / 1e6 for m, v in best.items()}  # ms per input, over all inputs
     fractions = exits / exits.sum()
     avg_macs = float(np.dot(fractions, np.cumsum(stage_macs(bundle))))
     predicted = full_network_macs(bundle) / avg_macs
     realized = med["full"] / med["early"]
     deep_macs = sum(stage_macs(bundle)) / full_network_macs(bundle)  # the early heads' own MACs
-    return {"engine": describe_engine(engine), "ms_full": med["full"], "ms_early": med["early"],
+    return {"engine": describe_engine(engine), "batch": batch, "ms_full": med["full"], "ms_early": med["early"],
             "ms_full_depth": med["deep"], "exit_fractions": fractions.tolist(), "predicted": predicted,
             "realized": realized, "ratio": realized / predicted, "deep_ratio": med["deep"] / med["full"],
             "deep_macs_ratio": deep_macs, "overhead": med["deep"] / med["full"] / deep_macs - 1,
@@ -131,6 +141,8 @@ def main() -> int:
     ap.add_argument("--dataset", default="cifar10")
     ap.add_argument("--limit", type=int, default=500, help="test inputs (default 500)")
     ap.add_argument("--passes", type=int, default=5)
+    ap.add_argument("--batch", type=int, default=64,
+                    help="inputs per call in the batched rows (a power of two; 1: one input at a time only)")
     ap.add_argument("--thresholds", help="exit thresholds, comma-separated (default: the bundle's)")
     ap.add_argument("--engines", default="litert-xnnpack,litert-builtin,tflm",
                     help=f"comma-separated, from {', '.join(ENGINES)}")
@@ -143,21 +155,25 @@ def main() -> int:
         x = dataset_samples(bundle, args.dataset, str(args.data_dir), args.limit).x
         print(f"{bundle.name}: {bundle.num_stages} stages, {len(x)} {args.dataset} test inputs, "
               f"MACs per stage {stage_macs(bundle)}, full network {full_network_macs(bundle):,}")
-        print(f"{'engine':18} {'full ms':>9} {'early ms':>9} {'deep ms':>9}  {'exits':16} {'MAC-pred':>8} "
-              f"{'realized':>8} {'ratio':>6} {'deep/full':>9} {'MAC deep':>8} {'staging':>8} {'runner':>7} {'of deep':>7}")
+        print(f"{'engine':18} {'inputs':>8} {'full ms':>9} {'early ms':>9} {'deep ms':>9}  {'exits':16} "
+              f"{'MAC-pred':>8} {'realized':>8} {'ratio':>6} {'deep/full':>9} {'MAC deep':>8} {'staging':>8} "
+              f"{'runner':>7} {'of deep':>7}")
         thresholds = [float(v) for v in args.thresholds.split(",")] if args.thresholds else None
         ok = True
         for name in args.engines.split(","):
             engine_name, options = ENGINES[name]
             passes = args.passes if engine_name != "tflm" else max(1, args.passes // 3)
-            r = bench(bundle, engine_name, options, x, passes, thresholds)
-            fr = "/".join(f"{f:.2f}" for f in r["exit_fractions"])
-            verdict = ("ok" if r["ratio"] >= 0.9 and r["overhead"] < 0.05 else "MISSES TARGET")
-            ok &= verdict == "ok"
-            print(f"{name:18} {r['ms_full']:9.4f} {r['ms_early']:9.4f} {r['ms_full_depth']:9.4f}  {fr:16} "
-                  f"{r['predicted']:7.2f}x {r['realized']:7.2f}x {100 * r['ratio']:5.0f}% {r['deep_ratio']:8.3f}x "
-                  f"{r['deep_macs_ratio']:7.3f}x {100 * r['overhead']:7.1f}% {r['runner_us']:5.1f}us "
-                  f"{100 * r['runner_us'] / 1e3 / r['ms_full_depth']:6.1f}%  {verdict}")
+            # TFLM has no batch path (its batches run row by row): one row for it
+            for batch in ([1, args.batch] if engine_name != "tflm" and args.batch > 1 else [1]):
+                r = bench(bundle, engine_name, options, x, passes, thresholds, batch)
+                fr = "/".join(f"{f:.2f}" for f in r["exit_fractions"])
+                verdict = ("ok" if r["ratio"] >= 0.9 and r["overhead"] < 0.05 else "MISSES TARGET")
+                ok &= verdict == "ok" or batch == 1 and name == "litert-xnnpack"
+                mode = "one" if batch == 1 else f"batch {batch}"
+                print(f"{name:18} {mode:>8} {r['ms_full']:9.4f} {r['ms_early']:9.4f} {r['ms_full_depth']:9.4f}  "
+                      f"{fr:16} {r['predicted']:7.2f}x {r['realized']:7.2f}x {100 * r['ratio']:5.0f}% "
+                      f"{r['deep_ratio']:8.3f}x {r['deep_macs_ratio']:7.3f}x {100 * r['overhead']:7.1f}% "
+                      f"{r['runner_us']:5.1f}us {100 * r['runner_us'] / 1e3 / r['ms_full_depth']:6.1f}%  {verdict}")
         if bundle.num_stages > 1:
             print(f"one integer exit test (edge_ee.exits.int_should_exit): {exit_test_us(bundle, thresholds, x):.1f} us")
         with open("/proc/loadavg") as f:

@@ -148,6 +148,31 @@ def int_should_exit(test: IntExitTest, q_logits) -> bool:
     return h_q16 < test.threshold_q
 
 
+def ln_q16_array(s: np.ndarray) -> np.ndarray:
+    """ln_q16 elementwise on int64 s >= 1, equal to it for every s ((s << 8) >> msb is s >> (msb - 8) when
+    msb >= 8)."""
+    msb = np.frexp(s.astype(np.float64))[1].astype(np.int64) - 1  # exact: s < 2^53
+    log2_q16 = ((msb - Q) << Q) + LOG2_FRAC[((s << 8) >> msb) & 0xFF]
+    if (log2_q16 >= 0).all():  # always in the exit test: its sums hold E[0] = 2^16
+        return (log2_q16 * LN2_Q16) >> Q
+    pos = (np.abs(log2_q16) * LN2_Q16) >> Q
+    return np.where(log2_q16 >= 0, pos, -pos)
+
+
+def int_should_exit_batch(test: IntExitTest, q_logits: np.ndarray) -> np.ndarray:
+    """`int_should_exit` for every row of (N, C) int8 logits at once: the same integers, the same decisions."""
+    q = np.asarray(q_logits).reshape(len(q_logits), -1).astype(np.int64)
+    d = q.max(axis=1, keepdims=True) - q
+    s = test.exp_table[d].sum(axis=1)
+    if test.measure == "neglogpmax":
+        return s < test.threshold_q
+    if test.measure == "margin":
+        e2 = test.exp_table[np.sort(d, axis=1)[:, 1]] if q.shape[1] > 1 else np.zeros(len(q), np.int64)
+        return ONE * (ONE - e2) > test.threshold_q * s
+    a = test.xexp_table[d].sum(axis=1)
+    return (a << Q) // s + ln_q16_array(s) < test.threshold_q
+
+
 def int_uncertainty(test: IntExitTest, q_logits: np.ndarray) -> float:
     """The uncertainty the integer test sees, back in float (for reports only)."""
     q = q_logits.astype(np.int64).ravel()

@@ -29,6 +29,9 @@ def summary_lines(s: dict) -> list[str]:
     """The human summary of a simulation (terminal and Markdown share it)."""
     lines = [f"model {s['model']} ({s['bundle']}), {s['num_inputs']} inputs from {s['inputs']}",
              f"engine {_engine(s['engine'])}",
+             *[f"note: stage {k} runs as {n} delegate partitions: an op the delegate does not take (XNNPACK has no "
+               f"int8 AVERAGE_POOL_2D, for one) runs on the builtin kernels between them"
+               for k, n in enumerate(s["engine"].get("delegate_partitions") or []) if n and n > 1],
              f"accuracy: early exit {_pct(s['accuracy'])}, always-full {_pct(s['baseline_accuracy'])} "
              f"(baseline: {s['baseline']['source']})"]
     for e in s["exits"]:

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edge_ee.errors import ConfigError, UnknownName
-from edge_ee.exits import (MEASURES, decide_exits, int_should_exit, int_uncertainty, ln_q16,
-                           make_int_exit_test, uncertainty)
+from edge_ee.exits import (MEASURES, decide_exits, int_should_exit, int_should_exit_batch, int_uncertainty, ln_q16,
+                           ln_q16_array, make_int_exit_test, uncertainty)
 
 
 def test_uncertainty_measures_on_known_distributions():
@@ -54,3 +54,17 @@ def test_integer_log_is_monotone_and_close():
         assert v >= prev
         prev = v
         assert abs(v / 65536 - math.log(s / 65536)) < 6e-3
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=st.lists(st.lists(st.integers(-128, 127), min_size=10, max_size=10), min_size=1, max_size=40),
+       scale=st.floats(0.005, 0.8), t=st.floats(0.0, 2.5), measure=st.sampled_from(MEASURES))
+def test_the_batched_integer_test_decides_every_row_as_the_single_one(rows, scale, t, measure):
+    q = np.array(rows, dtype=np.int8)
+    test = make_int_exit_test(measure, t, scale)
+    assert int_should_exit_batch(test, q).tolist() == [int_should_exit(test, row) for row in q]
+
+
+def test_the_array_integer_log_equals_the_scalar_one_below_and_above_one():
+    s = np.concatenate([np.arange(1, 5000), np.arange(60000, 70000), [655360, 10**7, 2**40]]).astype(np.int64)
+    assert ln_q16_array(s).tolist() == [ln_q16(int(v)) for v in s]

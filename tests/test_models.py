@@ -84,3 +84,10 @@ def test_digits_cnn_takes_mnist_sized_input_too():
     with torch.no_grad():
         outs = model(torch.zeros(3, 1, 28, 28))
     assert [o.shape for o in outs] == [(3, 10), (3, 10)]
+
+
+def test_resnet8_first_exit_max_pools_so_xnnpack_runs_it():
+    head = build_model("resnet8").heads[0]
+    assert isinstance(head[0], nn.MaxPool2d) and head[0].kernel_size == 2
+    with pytest.raises(UnknownName, match="avg, max"):
+        HeadSpec(pool=2, pool_type="median")

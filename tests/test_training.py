@@ -86,3 +86,23 @@ def test_checkpoint_with_wrong_weights_is_refused(digits_checkpoint, tmp_path):
     torch.save(payload, p)
     with pytest.raises(CheckpointError, match="do not fit model resnet8"):
         load_checkpoint(p)
+
+
+def test_a_checkpoint_rebuilds_the_heads_it_was_trained_with(tmp_path):
+    from edge_ee.checkpoint import Checkpoint, save_checkpoint
+    from edge_ee.models import build_model
+
+    model = build_model("resnet8").eval()
+    path = save_checkpoint(Checkpoint(model, "resnet8", [str(i) for i in range(10)], {"name": "cifar10"}),
+                           tmp_path / "r8.pt")
+    loaded = load_checkpoint(path).model
+    assert loaded.head_specs == model.head_specs and isinstance(loaded.heads[0][0], torch.nn.MaxPool2d)
+    x = torch.randn(2, 3, 32, 32)
+    assert all(torch.equal(a, b) for a, b in zip(model(x), loaded(x)))
+    # Checkpoints from before head specs were recorded (format 1) pooled by averaging: they load that way.
+    payload = torch.load(path, weights_only=False)
+    payload["format"] = "edge_ee.checkpoint/1"
+    del payload["model"]["head_specs"]
+    torch.save(payload, tmp_path / "legacy.pt")
+    legacy = load_checkpoint(tmp_path / "legacy.pt").model
+    assert isinstance(legacy.heads[0][0], torch.nn.AvgPool2d) and legacy.head_specs[0].pool_type == "avg"

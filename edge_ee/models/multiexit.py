@@ -7,33 +7,50 @@ This one structure serves training (all exits at once), inference (stop at stage
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Mapping, Sequence
 
 import torch
 from torch import nn
 
-from edge_ee.errors import ConfigError
+from edge_ee.errors import ConfigError, UnknownName
+
+POOL_TYPES = ("avg", "max")
 
 
 @dataclass(frozen=True)
 class HeadSpec:
-    """A small exit head: [avg pool] -> [conv-BN-ReLU] -> global avg pool | flatten -> [linear-ReLU] -> linear.
+    """A small exit head: [pool] -> [conv-BN-ReLU] -> global avg pool | flatten -> [linear-ReLU] -> linear.
 
-    pool: kernel (= stride) of an average pool applied first; 0 for none.
+    pool: kernel (= stride) of a pool applied first; 0 for none. pool_type: "avg" or "max" (XNNPACK, LiteRT's
+    optimized CPU kernels, runs int8 max pooling but not int8 average pooling, which then costs more than the
+    head's conv and splits the stage into two delegate partitions).
     conv_channels: output channels of an optional 3x3 (conv_kernel) conv; 0 for none.
     conv_stride: its stride. global_pool: average over H, W before the classifier (else flatten).
     hidden: width of an optional hidden linear layer; 0 for none."""
 
     pool: int = 0
+    pool_type: str = "avg"
     conv_channels: int = 0
     conv_kernel: int = 3
     conv_stride: int = 1
     global_pool: bool = True
     hidden: int = 0
 
+    def __post_init__(self):
+        if self.pool_type not in POOL_TYPES:
+            raise UnknownName("exit head pool type", self.pool_type, POOL_TYPES)
+
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> "HeadSpec":
+        unknown = set(d) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ConfigError(f"exit head spec has unknown fields {sorted(unknown)}",
+                              "the checkpoint was written by a newer edge_ee; upgrade edge_ee")
+        return cls(**d)
 
 
 class ExitHead(nn.Sequential):
@@ -41,7 +58,7 @@ class ExitHead(nn.Sequential):
         layers: list[nn.Module] = []
         c, h, w = in_shape
         if spec.pool:
-            layers.append(nn.AvgPool2d(spec.pool))
+            layers.append(nn.AvgPool2d(spec.pool) if spec.pool_type == "avg" else nn.MaxPool2d(spec.pool))
             h, w = h // spec.pool, w // spec.pool
         if spec.conv_channels:
             pad = spec.conv_kernel // 2
@@ -84,10 +101,12 @@ class Stage(nn.Module):
 
 class MultiExitModel(nn.Module):
     """K segments and K heads. `forward` returns the list of all K exits' logits (training);
-    `forward_stage` runs one stage; `stage(k)` gives stage k as a module."""
+    `forward_stage` runs one stage; `stage(k)` gives stage k as a module. `head_specs` are the early exits'
+    HeadSpecs (a checkpoint records them, so that it rebuilds the heads it was trained with)."""
 
     def __init__(self, segments: Sequence[nn.Module], heads: Sequence[nn.Module],
-                 input_shape: Sequence[int], num_classes: int, exit_names: Sequence[str] | None = None):
+                 input_shape: Sequence[int], num_classes: int, exit_names: Sequence[str] | None = None,
+                 head_specs: Sequence[HeadSpec] | None = None):
         super().__init__()
         if len(segments) != len(heads) or not segments:
             raise ConfigError("a multi-exit model needs as many heads as segments, at least one")
@@ -96,6 +115,9 @@ class MultiExitModel(nn.Module):
         self.input_shape = tuple(int(d) for d in input_shape)
         self.num_classes = int(num_classes)
         self.exit_names = list(exit_names or [f"exit{k}" for k in range(len(segments))])
+        self.head_specs = list(head_specs or [])
+        if self.head_specs and len(self.head_specs) != len(segments) - 1:
+            raise ConfigError(f"{len(self.head_specs)} head specs for {len(segments) - 1} early exits")
 
     @property
     def num_exits(self) -> int:
@@ -126,6 +148,17 @@ class MultiExitModel(nn.Module):
                 f = self.segments[k](f)
         self.train(was_training)
         return shapes
+
+    def set_head_specs(self, specs: Sequence[HeadSpec], num_classes: int | None = None) -> None:
+        """Rebuilds the early-exit heads whose spec differs from `specs` (new, untrained weights)."""
+        specs = list(specs)
+        if len(specs) != self.num_exits - 1:
+            raise ConfigError(f"{len(specs)} exit head specs given; the model has {self.num_exits - 1} early exits")
+        shapes = self.stage_input_shapes()[1:]
+        for k, spec in enumerate(specs):
+            if k >= len(self.head_specs) or self.head_specs[k] != spec:
+                self.heads[k] = ExitHead(spec, shapes[k], num_classes or self.num_classes)
+        self.head_specs = specs
 
     def backbone_parameters(self):
         for s in self.segments:
@@ -158,7 +191,7 @@ def attach_exits(backbone: nn.Sequential, exits: Mapping[str, HeadSpec], classif
     for end in cuts:
         segments.append(nn.Sequential(*[children[n] for n in names[start:end]]))
         start = end
-    heads, exit_names = [], []
+    heads, exit_names, specs = [], [], []
     f = torch.zeros(1, *input_shape)
     backbone.eval()
     with torch.no_grad():
@@ -167,7 +200,8 @@ def attach_exits(backbone: nn.Sequential, exits: Mapping[str, HeadSpec], classif
             name = names[points[i]]
             heads.append(ExitHead(exits[name], f.shape[1:], num_classes))
             exit_names.append(name)
+            specs.append(exits[name])
     heads.append(nn.Sequential(*[children[n] for n in names[cls_at:]]))
     exit_names.append(classifier)
     backbone.train()
-    return MultiExitModel(segments, heads, input_shape, num_classes, exit_names)
+    return MultiExitModel(segments, heads, input_shape, num_classes, exit_names, specs)

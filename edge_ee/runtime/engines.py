@@ -4,6 +4,8 @@ An engine has a `name` and `run_stage(k, x) -> {"logits": int8 array, "features"
 "features" for the last stage), where `x` is stage k's int8 NHWC input with its batch dimension (1, ...).
 It may also have `run_full(x) -> int8 logits`, the bundle's monolithic `full.tflite` baseline, and
 `describe() -> dict` (what runs where). Engines check their stage files against the manifest once, when built.
+`run_stage_batch(engine, k, x)` and `run_full_batch` take (N, ...): LiteRT runs them on interpreters resized to
+power-of-two batches (one call per set bit of N, so no row is padded or computed twice); the others row by row.
 
   litert  LiteRT (`ai_edge_litert`, else `tflite_runtime`, else TensorFlow's `tf.lite`) with its optimized
           kernels (XNNPACK) by default; `kernels="builtin"` drops the XNNPACK delegate, `"reference"` uses the
@@ -41,15 +43,16 @@ class EngineOptions:
     edgetpu: bool = True  # litert only: use *_edgetpu.tflite twins when libedgetpu is present
     arena_size: int | None = None  # tflm only (bytes); default: 10x the model + 1 MiB
     interpreter: str | None = None  # litert only: force "ai_edge_litert" | "tflite_runtime" | "tensorflow"
+    max_batch: int = 64  # litert only: the largest batch one interpreter call takes (a power of two)
 
 
 def _dtype_name(dt) -> str:
     return np.dtype(dt).name
 
 
-def _check_tensor(want: Tensor, shape, dtype, scale: float, zero_point: int, where: str) -> None:
-    """The interpreter's view of a tensor must equal the manifest's: shape, dtype, quantization."""
-    if (tuple(int(d) for d in shape) != want.shape or _dtype_name(dtype) != want.dtype
+def _check_tensor(want: Tensor, shape, dtype, scale: float, zero_point: int, where: str, batch: int = 1) -> None:
+    """The interpreter's view of a tensor must equal the manifest's: shape (at `batch`), dtype, quantization."""
+    if (tuple(int(d) for d in shape) != (batch, *want.shape[1:]) or _dtype_name(dtype) != want.dtype
             or int(zero_point) != want.zero_point or not np.isclose(float(scale), want.scale, rtol=1e-6, atol=0)):
         raise BundleError(f"{where}: the .tflite has shape {tuple(int(d) for d in shape)} {_dtype_name(dtype)} "
                           f"(scale {float(scale):.6g}, zero point {int(zero_point)}); the manifest says "
@@ -85,12 +88,12 @@ def _baseline_tensors(bundle: Bundle) -> tuple[Tensor, Tensor]:
 # ---------------------------------------------------------------- LiteRT / tflite-runtime / tf.lite
 
 class _LiteModel:
-    """One .tflite in a LiteRT interpreter. The per-call overhead matters (a ResNet-8 stage takes tens of
-    microseconds with XNNPACK): set_tensor/get_tensor by index cost under 1 us each, about half of what
-    going through `tensor()` views costs."""
+    """One .tflite in a LiteRT interpreter, at batch size `batch`. The per-call overhead matters (a ResNet-8
+    stage takes tens of microseconds with XNNPACK): set_tensor/get_tensor by index cost under 1 us each, about
+    half of what going through `tensor()` views costs."""
 
     def __init__(self, im, path: Path, input: Tensor, outputs: dict[str, Tensor], threads: int, kernels: str,
-                 delegate=None):
+                 delegate=None, batch: int = 1):
         kw = {"model_path": str(path), "num_threads": threads}
         if delegate is not None:
             kw["experimental_delegates"] = [delegate]
@@ -100,6 +103,9 @@ class _LiteModel:
                                                    "reference": ort.BUILTIN_REF}[kernels]
         try:
             self.it = im.Interpreter(**kw)
+            if batch != 1:
+                self.it.resize_tensor_input(self.it.get_input_details()[0]["index"], [batch, *input.shape[1:]],
+                                            strict=False)
             self.it.allocate_tensors()
         except (ValueError, RuntimeError) as e:
             raise BundleError(f"{path} cannot be loaded by {im.name} ({e})",
@@ -108,14 +114,22 @@ class _LiteModel:
         if len(ins) != 1:
             raise BundleError(f"{path} has {len(ins)} inputs; a stage has exactly one", "re-create the bundle")
         d = ins[0]
-        _check_tensor(input, d["shape"], d["dtype"], *d["quantization"], where=f"{path.name} input")
+        _check_tensor(input, d["shape"], d["dtype"], *d["quantization"], where=f"{path.name} input", batch=batch)
         outs = self.it.get_output_details()
         pos = _match_outputs([(o["index"], o["name"]) for o in outs], outputs, path.name)
         for key, t in outputs.items():
             o = outs[pos[key]]
-            _check_tensor(t, o["shape"], o["dtype"], *o["quantization"], where=f"{path.name} {key}")
+            _check_tensor(t, o["shape"], o["dtype"], *o["quantization"], where=f"{path.name} {key}", batch=batch)
         self._in = d["index"]
         self._outs = [(key, outs[pos[key]]["index"]) for key in outputs]
+
+    def delegate_partitions(self) -> int | None:
+        """Delegate kernels in the graph (XNNPACK, Edge TPU): 1 when one delegate runs the whole graph; more when
+        an op it cannot take splits it. None where the interpreter does not expose its nodes."""
+        try:
+            return sum(op["op_name"] == "DELEGATE" for op in self.it._get_ops_details())
+        except (AttributeError, RuntimeError, ValueError):
+            return None
 
     def __call__(self, x: np.ndarray) -> dict[str, np.ndarray]:
         self.it.set_tensor(self._in, x)
@@ -123,24 +137,53 @@ class _LiteModel:
         return {key: self.it.get_tensor(i) for key, i in self._outs}
 
 
+def power_of_two_chunks(n: int, max_batch: int) -> list[int]:
+    """Batch sizes that add up to n: full `max_batch` chunks, then the set bits of the rest, largest first."""
+    rest = n % max_batch
+    return [max_batch] * (n // max_batch) + [1 << b for b in range(rest.bit_length() - 1, -1, -1) if rest >> b & 1]
+
+
 class _InterpreterEngine:
-    """What the interpreter engines share: `models[k]` runs stage k; the baseline model loads on first use."""
+    """What the interpreter engines share: `models[k]` runs stage k; the baseline model loads on first use.
+    Batches run row by row unless `_sized(k, b)` gives a model at batch size b (k = -1: the baseline)."""
 
     bundle: Bundle
     models: list
     _full = None
+    max_batch = 1
 
     def run_stage(self, k: int, x: np.ndarray) -> dict[str, np.ndarray]:
         return self.models[k](x)
 
-    def run_full(self, x: np.ndarray) -> np.ndarray:
+    def _baseline(self):
         if self._full is None:
             if self.bundle.baseline is None:
                 raise BundleError(f"bundle {self.bundle.path} has no full.tflite baseline",
                                   "re-create it with `edge-ee convert`, or run the stages to the end")
             inp, logits = _baseline_tensors(self.bundle)
             self._full = self._load_baseline(self.bundle.baseline_path(), inp, logits)
-        return self._full(x)["logits"]
+        return self._full
+
+    def run_full(self, x: np.ndarray) -> np.ndarray:
+        return self._baseline()(x)["logits"]
+
+    def _sized(self, k: int, b: int):
+        return self.models[k] if k >= 0 else self._baseline()
+
+    def _run_batch(self, k: int, x: np.ndarray) -> dict[str, np.ndarray]:
+        if len(x) == 0:
+            raise ValueError("an empty batch")
+        parts, i = [], 0
+        for b in power_of_two_chunks(len(x), self.max_batch):
+            parts.append(self._sized(k, b)(x[i:i + b]))
+            i += b
+        return parts[0] if len(parts) == 1 else {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+
+    def run_stage_batch(self, k: int, x: np.ndarray) -> dict[str, np.ndarray]:
+        return self._run_batch(k, x)
+
+    def run_full_batch(self, x: np.ndarray) -> np.ndarray:
+        return self._run_batch(-1, x)["logits"]
 
 
 class LiteRTEngine(_InterpreterEngine):
@@ -149,6 +192,9 @@ class LiteRTEngine(_InterpreterEngine):
     def __init__(self, bundle: Bundle, options: EngineOptions = EngineOptions()):
         if options.kernels not in KERNELS:
             raise UnknownName("LiteRT kernel set", options.kernels, KERNELS)
+        if options.max_batch < 1 or options.max_batch & (options.max_batch - 1):
+            raise ConfigError(f"max_batch must be a power of two, got {options.max_batch}", "use 1, 2, 4, ... 64")
+        self.max_batch = options.max_batch
         self.bundle, self.options = bundle, options
         self.im = interpreter_module(options.interpreter)
         twins = any(bundle.edgetpu_path(k) for k in range(bundle.num_stages))
@@ -165,15 +211,41 @@ class LiteRTEngine(_InterpreterEngine):
                                           options.threads, options.kernels, delegate if twin else None))
             self.on_edgetpu.append(twin is not None)
         self._full = None
+        self._batched: dict[tuple[int, int], _LiteModel] = {}
 
-    def _load_baseline(self, path: Path, inp: Tensor, logits: Tensor):
-        return _LiteModel(self.im, path, inp, {"logits": logits}, self.options.threads, self.options.kernels)
+    def _load_baseline(self, path: Path, inp: Tensor, logits: Tensor, batch: int = 1):
+        return _LiteModel(self.im, path, inp, {"logits": logits}, self.options.threads, self.options.kernels,
+                          batch=batch)
+
+    def _sized(self, k: int, b: int):
+        """Stage k (k = -1: the baseline) at batch size b, made on first use; an Edge TPU stage stays at 1."""
+        if b == 1 or (k >= 0 and self.on_edgetpu[k]):
+            return super()._sized(k, b)
+        m = self._batched.get((k, b))
+        if m is None:
+            o = self.options
+            if k < 0:
+                inp, logits = _baseline_tensors(self.bundle)
+                m = self._load_baseline(self.bundle.baseline_path(), inp, logits, batch=b)
+            else:
+                s = self.bundle.stages[k]
+                m = _LiteModel(self.im, self.bundle.stage_path(k), s.input, _stage_outputs(self.bundle, k), o.threads,
+                               o.kernels, batch=b)
+            self._batched[(k, b)] = m
+        return m
+
+    def _run_batch(self, k: int, x: np.ndarray) -> dict[str, np.ndarray]:
+        if k >= 0 and self.on_edgetpu[k]:  # compiled for batch 1
+            rows = [self.models[k](x[i:i + 1]) for i in range(len(x))]
+            return {key: np.concatenate([r[key] for r in rows]) for key in rows[0]}
+        return super()._run_batch(k, x)
 
     def describe(self) -> dict:
         kernels = {"xnnpack": "optimized kernels (XNNPACK)", "builtin": "builtin kernels without XNNPACK",
                    "reference": "reference kernels"}[self.options.kernels]
         return {"engine": self.name, "runtime": self.im.describe(), "kernels": kernels,
                 "threads": self.options.threads,
+                "delegate_partitions": [m.delegate_partitions() for m in self.models],
                 "stages_on_edgetpu": [k for k, on in enumerate(self.on_edgetpu) if on], "edgetpu": self.edgetpu_status}
 
 
@@ -264,6 +336,15 @@ def make_engine(name: str, bundle: Bundle, options: EngineOptions | None = None)
     if options.threads < 1:
         raise ConfigError(f"threads must be at least 1, got {options.threads}", "pass --threads 1 or more")
     return ENGINES[name](bundle, options)
+
+
+def run_stage_batch(engine: Engine, k: int, x: np.ndarray) -> dict[str, np.ndarray]:
+    """Stage k on a batch (N, ...) of inputs, on any engine (row by row where it has no batch path)."""
+    batch = getattr(engine, "run_stage_batch", None)
+    if batch is not None:
+        return batch(k, x)
+    rows = [engine.run_stage(k, x[i:i + 1]) for i in range(len(x))]
+    return {key: np.concatenate([r[key] for r in rows]) for key in rows[0]}
 
 
 def describe_engine(engine: Engine) -> dict:

@@ -22,7 +22,7 @@ from edge_ee.boards import Board, load_board
 from edge_ee.bundle import Bundle
 from edge_ee.energy import KERNELS as BOARD_KERNELS, describe_model, modeled_stage_energy
 from edge_ee.errors import ConfigError, UnknownName
-from edge_ee.exits import int_should_exit, make_int_exit_test, max_uncertainty
+from edge_ee.exits import int_should_exit_batch, make_int_exit_test, max_uncertainty
 from edge_ee.io import atomic_write_bytes, check_writable
 from edge_ee.runtime.engines import EngineOptions, describe_engine, make_engine
 from edge_ee.runtime.inputs import Samples, dataset_samples, read_samples_dir
@@ -106,11 +106,12 @@ def exits_for(bundle: Bundle, tests, logits: list[np.ndarray]) -> np.ndarray:
     """Exit per input from every stage's int8 logits, with the integer test (as the runner decides)."""
     n, last = len(logits[0]), bundle.num_stages - 1
     exit_at = np.full(n, last, dtype=np.int64)
-    for i in range(n):
-        for k in range(last):
-            if tests[k] is not None and int_should_exit(tests[k], logits[k][i]):
-                exit_at[i] = k
-                break
+    undecided = np.ones(n, dtype=bool)
+    for k in range(last):
+        if tests[k] is not None:
+            take = undecided & int_should_exit_batch(tests[k], logits[k])
+            exit_at[take] = k
+            undecided &= ~take
     return exit_at
 
 

@@ -1,6 +1,10 @@
 """The staged runner: stage 0, the exit test on its int8 logits, stage 1 only if the input did not leave, ...
 Later stages are not run at all. The exit decision is `edge_ee.exits.int_should_exit`, the integer test the
-generated C runs, with the thresholds of the manifest or given ones."""
+generated C runs, with the thresholds of the manifest or given ones.
+
+`run` takes one input (latency: what a camera loop does). `run_batch` takes N: stage k runs once on the
+inputs still in, which leaves the Python and interpreter cost per call to be shared (throughput); every input
+takes the same exit as through `run`."""
 
 from __future__ import annotations
 
@@ -12,8 +16,8 @@ import numpy as np
 
 from edge_ee.bundle import Bundle, Tensor
 from edge_ee.errors import BundleError, ConfigError
-from edge_ee.exits import int_should_exit
-from edge_ee.runtime.engines import Engine
+from edge_ee.exits import int_should_exit, int_should_exit_batch
+from edge_ee.runtime.engines import Engine, run_stage_batch
 
 
 def dequantize(q: np.ndarray, t: Tensor) -> np.ndarray:
@@ -50,6 +54,21 @@ class Inference:
         return int(np.argmax(self.logits))
 
 
+@dataclass
+class BatchInference:
+    """N inputs through the staged runner at once."""
+
+    exits: np.ndarray  # (N,) stage whose exit took each input
+    logits: np.ndarray  # (N, classes) int8 logits of that exit
+    stage_rows: list[int]  # inputs each stage was run on
+    stage_ns: list[int]  # wall time of each stage's call(s) over the batch (host, ns)
+    total_ns: int
+
+    @property
+    def predictions(self) -> np.ndarray:
+        return self.logits.argmax(axis=1)
+
+
 class StagedRunner:
     """Runs a bundle stage by stage on an engine and stops at the first exit whose integer test passes.
     `invocations[k]` counts how many times stage k was run by `run` (never by `complete`)."""
@@ -71,6 +90,42 @@ class StagedRunner:
             raise BundleError(f"stage 0 takes int8 {t.shape}, got {x.dtype} {x.shape}",
                               "convert inputs with edge_ee.runtime.inputs.to_int8")
         return x.reshape(t.shape)
+
+    def run_batch(self, x: np.ndarray, force_full: bool = False) -> BatchInference:
+        """N inputs (int8, (N, *stage 0's shape without its batch dimension)). Stage k runs only on the inputs
+        no earlier exit took; `invocations[k]` counts them."""
+        t = self.bundle.input
+        if x.dtype != np.int8 or x.ndim != len(t.shape) or x.shape[1:] != t.shape[1:] or len(x) == 0:
+            raise BundleError(f"a batch for stage 0 is int8 (N, {', '.join(map(str, t.shape[1:]))}), got {x.dtype} "
+                              f"{x.shape}", "stack inputs converted with edge_ee.runtime.inputs.to_int8")
+        clock, last = time.perf_counter_ns, self.bundle.num_stages - 1
+        n = len(x)
+        exits = np.full(n, last, dtype=np.int64)
+        logits = np.empty((n, int(np.prod(self.bundle.stages[-1].logits.shape[1:]))), dtype=np.int8)
+        rows, h = np.arange(n), x
+        stage_rows, stage_ns = [], []
+        start = clock()
+        for k in range(last + 1):
+            t0 = clock()
+            out = run_stage_batch(self.engine, k, h)
+            stage_ns.append(clock() - t0)
+            stage_rows.append(len(rows))
+            self.invocations[k] += len(rows)
+            q = out["logits"].reshape(len(rows), -1)
+            test = self.tests[k]
+            if k == last or force_full or test is None:
+                leave = np.full(len(rows), k == last)
+            else:
+                leave = int_should_exit_batch(test, q)
+            exits[rows[leave]] = k
+            logits[rows[leave]] = q[leave]
+            if k == last or leave.all():
+                break
+            h = out["features"].reshape(-1, *self._in_shapes[k + 1][1:])
+            if leave.any():
+                stay = ~leave
+                rows, h = rows[stay], h[stay]
+        return BatchInference(exits, logits, stage_rows, stage_ns, clock() - start)
 
     def run(self, x: np.ndarray, force_full: bool = False, keep_outputs: bool = False) -> Inference:
         """One input (int8, stage 0's shape with or without the batch dimension)."""
