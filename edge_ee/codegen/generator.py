@@ -96,7 +96,7 @@ class _Program:
             for what, idx in (("input", spec.input), ("logits", spec.logits), ("features", spec.features)):
                 if idx is None:
                     continue
-                if not 0 <= idx < len(m.tensors) or m.tensors[idx].dtype != "INT8":
+                if not 0 <= idx < len(m.tensors) or m.tensors[idx].dtype != "int8":
                     raise BundleError(f"stage {k} {what} tensor index {idx} is not an int8 tensor of {spec.path.name}",
                                       "re-create the bundle; its manifest does not match the model")
             if k > 0:

@@ -81,8 +81,8 @@ class Lowerer:
     def check_int8(self, op: OperatorInfo, *tensors: int):
         for i in tensors:
             t = self.m.tensors[i]
-            if t.dtype != "INT8":
-                self.fail(op, f"{op.name} on {t.dtype} tensor {t.name!r}")
+            if t.dtype != "int8":  # messages spell types as TFLite does (INT8), like the operator names
+                self.fail(op, f"{op.name} on {t.dtype.upper()} tensor {t.name!r}")
             if t.quant is None:
                 self.fail(op, f"{op.name} on unquantized tensor {t.name!r}")
 
@@ -107,10 +107,11 @@ class Lowerer:
         b = m.tensors[op.inputs[2]] if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
         y = m.tensors[op.outputs[0]]
         self.check_int8(op, x.index, y.index)
-        if w.dtype != "INT8" or w.data is None:
-            self.fail(op, f"{op.name} with {w.dtype} {'constant' if w.data is not None else 'non-constant'} weights")
-        if b is not None and (b.dtype != "INT32" or b.data is None):
-            self.fail(op, f"{op.name} with {b.dtype} bias")
+        if w.dtype != "int8" or w.data is None:
+            kind = "constant" if w.data is not None else "non-constant"
+            self.fail(op, f"{op.name} with {w.dtype.upper()} {kind} weights")
+        if b is not None and (b.dtype != "int32" or b.data is None):
+            self.fail(op, f"{op.name} with {b.dtype.upper()} bias")
         if w.quant is None or np.any(w.quant.zero_point != 0):
             self.fail(op, f"{op.name} with asymmetric (non-zero zero point) weights")
         o = op.options
@@ -180,12 +181,13 @@ class Lowerer:
         y = m.tensors[op.outputs[0]]
         self.check_int8(op, x.index, y.index)
         o = op.options
-        if w.dtype != "INT8" or w.data is None:
-            self.fail(op, f"FULLY_CONNECTED with {w.dtype} {'constant' if w.data is not None else 'non-constant'} weights")
+        if w.dtype != "int8" or w.data is None:
+            kind = "constant" if w.data is not None else "non-constant"
+            self.fail(op, f"FULLY_CONNECTED with {w.dtype.upper()} {kind} weights")
         if o is not None and (o.weightsFormat != 0 or o.asymmetricQuantizeInputs):
             self.fail(op, "FULLY_CONNECTED with shuffled weights or hybrid (asymmetric input) quantization")
-        if b is not None and (b.dtype != "INT32" or b.data is None):
-            self.fail(op, f"FULLY_CONNECTED with {b.dtype} bias")
+        if b is not None and (b.dtype != "int32" or b.data is None):
+            self.fail(op, f"FULLY_CONNECTED with {b.dtype.upper()} bias")
         act = self.act(op)
         out_depth, accum = w.shape[0], w.shape[-1]
         if x.size % accum:

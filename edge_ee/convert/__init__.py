@@ -12,7 +12,7 @@ import importlib
 _EXPORTS = {
     "convert_checkpoint": "staged", "convert_model": "staged", "resolve_exits": "staged", "bind_boundary": "staged",
     "import_tflite": "importer", "inspect_bundle": "inspection", "format_inspection": "inspection",
-    "check_full_int8": "tflite", "read_graph": "tflite",
+    "check_full_int8": "tflite",
     "Recipe": "recipe", "load_recipe": "recipe", "recipe_for": "recipe",
 }
 __all__ = sorted(_EXPORTS)

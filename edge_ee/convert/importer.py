@@ -16,10 +16,11 @@ from typing import Sequence
 
 from edge_ee.bundle import Bundle, ExitInfo, StageInfo, sha256_file, write_manifest
 from edge_ee.convert.common import DEFAULT_MEASURE, read_io, toolchain_versions
-from edge_ee.convert.tflite import check_full_int8
+from edge_ee.convert.tflite import check_full_int8, count_macs
 from edge_ee.data import Preprocess
 from edge_ee.errors import ConfigError, ConversionError
 from edge_ee.io import atomic_dir, check_writable
+from edge_ee.tflite_model import read_tflite
 
 PIXEL_MINUS_128 = "pixel-128"
 
@@ -56,7 +57,8 @@ def import_tflite(path, out_dir, *, class_names: Sequence[str] | None = None, fo
     Float and dynamic-range models are refused with ConversionError."""
     path = Path(path)
     out_dir = check_writable(out_dir, force)
-    g = check_full_int8(path)
+    g = read_tflite(path)
+    check_full_int8(g)
     if len(g.inputs) != 1 or len(g.outputs) != 1:
         raise ConversionError(f"{path.name} has {len(g.inputs)} inputs and {len(g.outputs)} outputs",
                               "import takes a classifier with one input and one output")
@@ -70,9 +72,9 @@ def import_tflite(path, out_dir, *, class_names: Sequence[str] | None = None, fo
         raise ConfigError(f"{len(names)} class names given for a model with {num_classes} outputs",
                           f"give {num_classes} names with --classes, or none")
     pp = parse_preprocess(preprocess, inp.scale, inp.zero_point, inp.shape[-1])
-    macs = g.macs()
+    macs = count_macs(g)
     # The single stage is its own always-full baseline: the same file serves both roles.
-    stage = StageInfo(0, "stage_0.tflite", inp, logits, None, macs, 0, tuple(g.op_names))
+    stage = StageInfo(0, "stage_0.tflite", inp, logits, None, macs, 0, g.op_names)
     exits = [ExitInfo(0, DEFAULT_MEASURE, None)]
     if g.op_names and g.op_names[-1] == "SOFTMAX":
         output_note = "int8 softmax probabilities (the model ends in SOFTMAX)"

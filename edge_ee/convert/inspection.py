@@ -2,30 +2,32 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 from edge_ee.bundle import Bundle
-from edge_ee.convert.tflite import read_graph
+from edge_ee.convert.tflite import count_macs
+from edge_ee.tflite_model import read_tflite
 
 
 def inspect_bundle(path) -> dict:
     b = Bundle.load(path)
     stages = []
     for s in b.stages:
-        g = read_graph(b.stage_path(s.index))
+        g = read_tflite(b.stage_path(s.index))
         stages.append({
             "index": s.index, "file": s.file, "bytes": b.stage_path(s.index).stat().st_size,
             "exit": b.manifest["model"].get("exit_names", [None] * b.num_stages)[s.index],
             "input": s.input.to_dict(), "logits": s.logits.to_dict(),
             "features": s.features.to_dict() if s.features else None,
-            "backbone_macs": s.backbone_macs, "head_macs": s.head_macs, "tflite_macs": g.macs(),
-            "ops": g.op_counts(), "num_ops": len(g.ops),
+            "backbone_macs": s.backbone_macs, "head_macs": s.head_macs, "tflite_macs": count_macs(g),
+            "ops": dict(Counter(g.op_names)), "num_ops": len(g.operators),
         })
     base = None
     if b.baseline:
         p = b.baseline_path()
         base = {"file": b.baseline["file"], "bytes": p.stat().st_size, "macs": b.baseline.get("macs"),
-                "ops": read_graph(p).op_counts()}
+                "ops": dict(Counter(read_tflite(p).op_names))}
     stage_files = {s.file for s in b.stages} | ({b.baseline["file"]} if b.baseline else set())
     return {
         "bundle": str(Path(path)), "model": b.manifest["model"], "preprocess": b.preprocess,

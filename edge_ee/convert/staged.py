@@ -35,7 +35,7 @@ from edge_ee.checkpoint import load_checkpoint
 from edge_ee.convert.common import DEFAULT_MEASURE, read_io, toolchain_versions
 from edge_ee.convert.export import FullModel, NHWCStage, export_onnx, onnx_modules_of_type
 from edge_ee.convert.recipe import Recipe, load_recipe, recipe_for
-from edge_ee.convert.tflite import TfliteGraph, check_full_int8, set_input_quantization
+from edge_ee.convert.tflite import check_full_int8, set_input_quantization
 from edge_ee.convert.verify import exit_report, run_chain, run_single
 from edge_ee.runtime.inputs import quantize
 from edge_ee.data import Dataset, Preprocess, load_dataset
@@ -45,6 +45,7 @@ from edge_ee.exits import check_measure
 from edge_ee.io import atomic_dir, check_writable
 from edge_ee.macs import stage_macs
 from edge_ee.models import MultiExitModel
+from edge_ee.tflite_model import read_tflite
 
 MIN_CALIBRATION_SAMPLES = 32
 MAX_BOUNDARY_MISMATCH = 1e-3  # relative; beyond it the boundary would need real requantization
@@ -324,7 +325,7 @@ def convert_model(model: MultiExitModel, model_name: str, class_names: list[str]
                 dst = tmp / f"{job['name']}.tflite"
                 shutil.copyfile(results[job["name"]]["tflite"], dst)
                 try:
-                    check_full_int8(dst, f"{job['name']}.tflite", per_channel=recipe.quant_type == "per-channel")
+                    check_full_int8(read_tflite(dst), dst.name, per_channel=recipe.quant_type == "per-channel")
                 except UnsupportedOp as e:
                     raise _locate(e.op, job, modules[job["name"]], e.fix) from None
                 files[job["name"]] = dst
@@ -342,9 +343,10 @@ def convert_model(model: MultiExitModel, model_name: str, class_names: list[str]
                 (inp,), outs = read_io(path)
                 logits, feats = _pick_outputs(outs, model.num_classes, feature_shapes[k] if k < K - 1 else None,
                                               f"stage {k}")
-                g: TfliteGraph = check_full_int8(path, path.name, per_channel=recipe.quant_type == "per-channel")
+                g = read_tflite(path)
+                check_full_int8(g, path.name, per_channel=recipe.quant_type == "per-channel")
                 stages.append(StageInfo(k, path.name, inp, logits, feats, macs[k].backbone_macs, macs[k].head_macs,
-                                        tuple(g.op_names)))
+                                        g.op_names))
             for k in range(1, K):
                 a, b = stages[k - 1].features, stages[k].input
                 if (a.shape, a.scale, a.zero_point) != (b.shape, b.scale, b.zero_point):

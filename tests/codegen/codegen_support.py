@@ -20,7 +20,7 @@ MLPERF = {
 
 
 def tensor_dict(t) -> dict:
-    return {"name": t.name, "index": t.index, "shape": list(t.shape), "dtype": t.dtype.lower(),
+    return {"name": t.name, "index": t.index, "shape": list(t.shape), "dtype": t.dtype,
             "scale": t.scale, "zero_point": t.zero_point}
 
 
@@ -121,9 +121,9 @@ def make_staged_digits_bundle(out_dir: Path, threshold: float = 0.6) -> Path:
                                  "formula": "x / 16"}},
         "stages": [
             {"index": 0, "file": "stage_0.tflite", "input": tensor_dict(in0), "logits": tensor_dict(logits0),
-             "features": tensor_dict(feats0), "backbone_macs": 0, "head_macs": 0, "ops": m0.op_names()},
+             "features": tensor_dict(feats0), "backbone_macs": 0, "head_macs": 0, "ops": m0.op_names},
             {"index": 1, "file": "stage_1.tflite", "input": tensor_dict(in1), "logits": tensor_dict(logits1),
-             "features": None, "backbone_macs": 0, "head_macs": 0, "ops": m1.op_names()}],
+             "features": None, "backbone_macs": 0, "head_macs": 0, "ops": m1.op_names}],
         "exits": [{"stage": 0, "measure": "entropy", "threshold": threshold, "threshold_q": None, "q_bits": 16},
                   {"stage": 1, "measure": "entropy", "threshold": None, "threshold_q": None, "q_bits": 16}],
         "baseline": None,

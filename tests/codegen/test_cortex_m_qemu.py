@@ -23,7 +23,7 @@ def test_optimized_and_reference_paths_bitexact(name, target, shared_data, tmp_p
     g = generate([StageSpec(path, m.inputs[0], out, None)], [ExitSpec("entropy", None, m.tensors[out].scale)],
                  tmp_path / "c", keep_all=True)
     offsets = {b["tensor"]: b["offset"] for b in g.memory["buffers"] if b["tensor"] is not None}
-    activations = [i for i in offsets if m.tensors[i].dtype == "INT8"]
+    activations = [i for i in offsets if m.tensors[i].dtype == "int8"]
     xs = load_samples(shared_data, name, 1)
     golden = tflm_outputs(path, xs, tensors=activations)[0]
     counts = {}

@@ -54,7 +54,7 @@ def test_every_intermediate_tensor_equals_tflite_micro(name, shared_data, tmp_pa
     lib.lib.ee_debug_arena.restype = ctypes.POINTER(ctypes.c_int8)
     plan = json.loads((tmp_path / "c" / "memory.json").read_text())["buffers"]
     offsets = {b["tensor"]: b["offset"] for b in plan if b["tensor"] is not None}
-    activations = [i for i in offsets if m.tensors[i].dtype == "INT8"]
+    activations = [i for i in offsets if m.tensors[i].dtype == "int8"]
     assert len(activations) >= len(m.operators) - 1  # every op output but the aliased reshape has a region
     xs = load_samples(shared_data, name, 2)
     golden = tflm_outputs(path, xs, tensors=activations)

@@ -61,14 +61,14 @@ def zoo(tmp_path_factory):
 def _compare(m, g, arenas, golden):
     offsets = {b["tensor"]: b["offset"] for b in g.memory["buffers"] if b["tensor"] is not None}
     for arena, want in zip(arenas, golden):
-        for i, t in ((i, m.tensors[i]) for i in offsets if m.tensors[i].dtype == "INT8"):
+        for i, t in ((i, m.tensors[i]) for i in offsets if m.tensors[i].dtype == "int8"):
             np.testing.assert_array_equal(arena[offsets[i]:offsets[i] + t.size], want[i].ravel(),
                                           err_msg=f"tensor {t.name} ({m.producer(i).name if m.producer(i) else 'input'})")
 
 
 def test_model_has_the_ops(zoo):
     _, m, _, _ = zoo
-    names = m.op_names()
+    names = m.op_names
     for op in ("CONV_2D", "DEPTHWISE_CONV_2D", "PAD", "ADD", "AVERAGE_POOL_2D", "MAX_POOL_2D", "MEAN",
                "FULLY_CONNECTED", "SOFTMAX"):
         assert op in names, (op, names)
@@ -88,7 +88,7 @@ def test_every_tensor_equals_tflite_micro_on_host(zoo):
     for x in xs:
         lib.run_stage(0, x)
         arenas.append(np.ctypeslib.as_array(lib.lib.ee_debug_arena(), shape=(g.arena_size,)).copy())
-    golden = tflm_outputs(path, xs, tensors=[i for i, t in enumerate(m.tensors) if t.dtype == "INT8" and not t.is_const])
+    golden = tflm_outputs(path, xs, tensors=[i for i, t in enumerate(m.tensors) if t.dtype == "int8" and not t.is_const])
     _compare(m, g, arenas, golden)
     probs = np.stack([gd[out].ravel() for gd in golden])
     assert len(np.unique(probs)) > 20  # the softmax is exercised away from saturation
@@ -98,5 +98,5 @@ def test_every_tensor_equals_tflite_micro_on_host(zoo):
 def test_every_tensor_equals_tflite_micro_on_cortex_m(zoo, target):
     path, m, g, xs = zoo
     run = qemu_run(g.out_dir, xs[:3], target=target)
-    golden = tflm_outputs(path, xs[:3], tensors=[i for i, t in enumerate(m.tensors) if t.dtype == "INT8" and not t.is_const])
+    golden = tflm_outputs(path, xs[:3], tensors=[i for i, t in enumerate(m.tensors) if t.dtype == "int8" and not t.is_const])
     _compare(m, g, run.arenas, golden)

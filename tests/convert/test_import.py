@@ -17,6 +17,7 @@ from edge_ee.convert.verify import run_single
 from edge_ee.runtime.inputs import quantize
 from edge_ee.data import Preprocess
 from edge_ee.errors import ConfigError, ConversionError, OutputExists
+from edge_ee.tflite_model import read_tflite
 
 # file, classes, MACs (counted from the file's conv/depthwise/fully-connected shapes), input shape
 MLPERF = {
@@ -103,7 +104,7 @@ def test_a_dynamic_shape_is_refused(mlperf, tmp_path):
     struct.pack_into("<i", buf, sig + 4, -1)  # dimension 1 (height)
     src.write_bytes(bytes(buf))
     with pytest.raises(ConversionError, match="dynamic shape"):
-        check_full_int8(src)
+        check_full_int8(read_tflite(src))
 
 
 def test_existing_bundle_is_kept_without_force(mlperf, tmp_path, capsys):

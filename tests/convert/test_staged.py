@@ -10,12 +10,13 @@ from ai_edge_litert.interpreter import Interpreter
 
 from edge_ee.bundle import Bundle
 from edge_ee.checkpoint import load_checkpoint
-from edge_ee.convert.tflite import WEIGHTED_OPS, check_full_int8, read_graph
+from edge_ee.convert.tflite import WEIGHTED_OPS, check_full_int8, count_macs
 from edge_ee.convert.verify import dequantize, run_chain
 from edge_ee.runtime.inputs import quantize
 from edge_ee.data import load_dataset
 from edge_ee.exits import threshold_q
 from edge_ee.macs import stage_macs
+from edge_ee.tflite_model import read_tflite
 
 BUNDLES = [pytest.param(("digits_bundle", "digits_checkpoint"), id="digits"),
            pytest.param(("resnet8_bundle", "resnet8_checkpoint"), id="resnet8", marks=pytest.mark.slow)]
@@ -44,16 +45,16 @@ def files(bundle: Bundle):
 def test_every_file_is_fully_int8_with_per_channel_weights_and_int32_biases(case):
     bundle, _ = case
     for path in files(bundle):
-        check_full_int8(path, per_channel=True)
-        g = read_graph(path)
-        assert all(g.tensor(i).dtype == "int8" for i in g.inputs + g.outputs), path.name
-        assert all(t.dtype == "int8" for t in g.tensors if not t.constant), f"{path.name} has non-int8 activations"
-        weighted = [op for op in g.ops if op.name in WEIGHTED_OPS]
+        g = read_tflite(path)
+        check_full_int8(g, per_channel=True)
+        assert all(g.tensors[i].dtype == "int8" for i in g.inputs + g.outputs), path.name
+        assert all(t.dtype == "int8" for t in g.tensors if not t.is_const), f"{path.name} has non-int8 activations"
+        weighted = [op for op in g.operators if op.name in WEIGHTED_OPS]
         assert weighted, path.name
         for op in weighted:
-            w, b = g.tensor(op.inputs[1]), g.tensor(op.inputs[2])
+            w, b = g.tensors[op.inputs[1]], g.tensors[op.inputs[2]]
             out_channels = w.shape[3] if op.name == "DEPTHWISE_CONV_2D" else w.shape[0]
-            assert w.dtype == "int8" and len(w.scales) == out_channels, (path.name, op.name, w.name)
+            assert w.dtype == "int8" and w.quant.scale.size == out_channels, (path.name, op.name, w.name)
             assert b.dtype == "int32", (path.name, op.name, b.name)
         details = Interpreter(model_path=str(path))
         assert {d["dtype"] for d in details.get_input_details() + details.get_output_details()} == {np.int8}
@@ -143,10 +144,10 @@ def test_manifest_describes_the_model_its_costs_and_its_exits(case):
     # MACs: PyTorch's count per stage, and the same number counted from each int8 file's own ops.
     for s, macs in zip(bundle.stages, stage_macs(model)):
         assert (s.backbone_macs, s.head_macs) == (macs.backbone_macs, macs.head_macs)
-        assert read_graph(bundle.stage_path(s.index)).macs() == s.backbone_macs + s.head_macs
-        assert s.ops == tuple(read_graph(bundle.stage_path(s.index)).op_names)
+        assert count_macs(read_tflite(bundle.stage_path(s.index))) == s.backbone_macs + s.head_macs
+        assert s.ops == read_tflite(bundle.stage_path(s.index)).op_names
     full = sum(s.backbone_macs for s in bundle.stages) + bundle.stages[-1].head_macs
-    assert m["baseline"]["macs"] == full == read_graph(bundle.baseline_path()).macs()
+    assert m["baseline"]["macs"] == full == count_macs(read_tflite(bundle.baseline_path()))
     # Exits: float threshold and the device's integer threshold; the last exit always takes the input.
     for e, raw in zip(bundle.exits[:-1], m["exits"][:-1]):
         assert raw["threshold"] > 0 and raw["threshold_q"] == threshold_q(raw["measure"], raw["threshold"])
