@@ -68,3 +68,9 @@ def test_the_batched_integer_test_decides_every_row_as_the_single_one(rows, scal
 def test_the_array_integer_log_equals_the_scalar_one_below_and_above_one():
     s = np.concatenate([np.arange(1, 5000), np.arange(60000, 70000), [655360, 10**7, 2**40]]).astype(np.int64)
     assert ln_q16_array(s).tolist() == [ln_q16(int(v)) for v in s]
+
+
+def test_the_log_table_of_the_batched_test_is_exact_over_every_sum_it_can_see():
+    test = make_int_exit_test("entropy", 0.5, 0.1)
+    s = np.arange(1 << 16, (12 << 16) + 1, dtype=np.int64)  # 12 classes: sums from E[0] = 2^16 to 12 * 2^16
+    np.testing.assert_array_equal(test.ln_table(12)[s >> 8], ln_q16_array(s))
