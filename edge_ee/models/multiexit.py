@@ -149,7 +149,7 @@ class MultiExitModel(nn.Module):
         self.train(was_training)
         return shapes
 
-    def set_head_specs(self, specs: Sequence[HeadSpec], num_classes: int | None = None) -> None:
+    def set_head_specs(self, specs: Sequence[HeadSpec]) -> None:
         """Rebuilds the early-exit heads whose spec differs from `specs` (new, untrained weights)."""
         specs = list(specs)
         if len(specs) != self.num_exits - 1:
@@ -157,7 +157,7 @@ class MultiExitModel(nn.Module):
         shapes = self.stage_input_shapes()[1:]
         for k, spec in enumerate(specs):
             if k >= len(self.head_specs) or self.head_specs[k] != spec:
-                self.heads[k] = ExitHead(spec, shapes[k], num_classes or self.num_classes)
+                self.heads[k] = ExitHead(spec, shapes[k], self.num_classes)
         self.head_specs = specs
 
     def backbone_parameters(self):

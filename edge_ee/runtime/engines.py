@@ -145,12 +145,12 @@ def power_of_two_chunks(n: int, max_batch: int) -> list[int]:
 
 class _InterpreterEngine:
     """What the interpreter engines share: `models[k]` runs stage k; the baseline model loads on first use.
-    Batches run row by row unless `_sized(k, b)` gives a model at batch size b (k = -1: the baseline)."""
+    Batches run row by row unless `_max_batch(k)` allows more and `_sized(k, b)` gives a model at batch size b
+    (k = -1: the baseline)."""
 
     bundle: Bundle
     models: list
     _full = None
-    max_batch = 1
 
     def run_stage(self, k: int, x: np.ndarray) -> dict[str, np.ndarray]:
         return self.models[k](x)
@@ -167,6 +167,9 @@ class _InterpreterEngine:
     def run_full(self, x: np.ndarray) -> np.ndarray:
         return self._baseline()(x)["logits"]
 
+    def _max_batch(self, k: int) -> int:
+        return 1
+
     def _sized(self, k: int, b: int):
         return self.models[k] if k >= 0 else self._baseline()
 
@@ -174,7 +177,7 @@ class _InterpreterEngine:
         if len(x) == 0:
             raise ValueError("an empty batch")
         parts, i = [], 0
-        for b in power_of_two_chunks(len(x), self.max_batch):
+        for b in power_of_two_chunks(len(x), self._max_batch(k)):
             parts.append(self._sized(k, b)(x[i:i + b]))
             i += b
         return parts[0] if len(parts) == 1 else {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
@@ -194,7 +197,6 @@ class LiteRTEngine(_InterpreterEngine):
             raise UnknownName("LiteRT kernel set", options.kernels, KERNELS)
         if options.max_batch < 1 or options.max_batch & (options.max_batch - 1):
             raise ConfigError(f"max_batch must be a power of two, got {options.max_batch}", "use 1, 2, 4, ... 64")
-        self.max_batch = options.max_batch
         self.bundle, self.options = bundle, options
         self.im = interpreter_module(options.interpreter)
         twins = any(bundle.edgetpu_path(k) for k in range(bundle.num_stages))
@@ -205,40 +207,37 @@ class LiteRTEngine(_InterpreterEngine):
                                if delegate is None else "Edge TPU delegate loaded")
         self.on_edgetpu = []
         self.models = []
-        for k, s in enumerate(bundle.stages):
+        for k in range(bundle.num_stages):
             twin = bundle.edgetpu_path(k) if delegate is not None else None
-            self.models.append(_LiteModel(self.im, twin or bundle.stage_path(k), s.input, _stage_outputs(bundle, k),
-                                          options.threads, options.kernels, delegate if twin else None))
+            self.models.append(self._load_stage(k, 1, twin, delegate if twin else None))
             self.on_edgetpu.append(twin is not None)
         self._full = None
         self._batched: dict[tuple[int, int], _LiteModel] = {}
+
+    def _load_stage(self, k: int, batch: int, path: Path | None = None, delegate=None) -> _LiteModel:
+        s = self.bundle.stages[k]
+        return _LiteModel(self.im, path or self.bundle.stage_path(k), s.input, _stage_outputs(self.bundle, k),
+                          self.options.threads, self.options.kernels, delegate, batch)
 
     def _load_baseline(self, path: Path, inp: Tensor, logits: Tensor, batch: int = 1):
         return _LiteModel(self.im, path, inp, {"logits": logits}, self.options.threads, self.options.kernels,
                           batch=batch)
 
+    def _max_batch(self, k: int) -> int:
+        return 1 if k >= 0 and self.on_edgetpu[k] else self.options.max_batch  # Edge TPU twins: batch 1
+
     def _sized(self, k: int, b: int):
-        """Stage k (k = -1: the baseline) at batch size b, made on first use; an Edge TPU stage stays at 1."""
-        if b == 1 or (k >= 0 and self.on_edgetpu[k]):
+        """Stage k (k = -1: the baseline) at batch size b, made on first use."""
+        if b == 1:
             return super()._sized(k, b)
         m = self._batched.get((k, b))
         if m is None:
-            o = self.options
             if k < 0:
-                inp, logits = _baseline_tensors(self.bundle)
-                m = self._load_baseline(self.bundle.baseline_path(), inp, logits, batch=b)
+                m = self._load_baseline(self.bundle.baseline_path(), *_baseline_tensors(self.bundle), batch=b)
             else:
-                s = self.bundle.stages[k]
-                m = _LiteModel(self.im, self.bundle.stage_path(k), s.input, _stage_outputs(self.bundle, k), o.threads,
-                               o.kernels, batch=b)
+                m = self._load_stage(k, b)
             self._batched[(k, b)] = m
         return m
-
-    def _run_batch(self, k: int, x: np.ndarray) -> dict[str, np.ndarray]:
-        if k >= 0 and self.on_edgetpu[k]:  # compiled for batch 1
-            rows = [self.models[k](x[i:i + 1]) for i in range(len(x))]
-            return {key: np.concatenate([r[key] for r in rows]) for key in rows[0]}
-        return super()._run_batch(k, x)
 
     def describe(self) -> dict:
         kernels = {"xnnpack": "optimized kernels (XNNPACK)", "builtin": "builtin kernels without XNNPACK",

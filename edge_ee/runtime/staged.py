@@ -71,7 +71,7 @@ class BatchInference:
 
 class StagedRunner:
     """Runs a bundle stage by stage on an engine and stops at the first exit whose integer test passes.
-    `invocations[k]` counts how many times stage k was run by `run` (never by `complete`)."""
+    `invocations[k]` counts the inputs stage k was run on by `run` and `run_batch` (never by `complete`)."""
 
     def __init__(self, bundle: Bundle, engine: Engine, thresholds=None, measure: str | None = None):
         self.bundle, self.engine = bundle, engine
