@@ -66,14 +66,16 @@ class Transport:
 
 
 class SerialTransport(Transport):
-    """Any pyserial URL. `baudrate` matters only for real serial ports (and rfc2217)."""
+    """Any pyserial URL. `baudrate` matters only for real serial ports (and rfc2217). `port`: an already open
+    pyserial port for `url` to use instead of opening one (reopen() opens `url` again)."""
 
-    def __init__(self, url: str, *, baudrate: int = 115200, connect_timeout: float = 5.0):
+    def __init__(self, url: str, *, baudrate: int = 115200, connect_timeout: float = 5.0, port=None):
         self.url = url
         self.baudrate = baudrate
-        self._port = None
+        self._port = port
         self._eof = False
-        self._open(connect_timeout)
+        if port is None:
+            self._open(connect_timeout)
 
     def _open(self, timeout: float) -> None:
         serial = _serial()
