@@ -110,7 +110,8 @@ class SerialTransport(Transport):
             raise TransportClosed(f"the link to {self.url} closed", "the device stopped, reset or was unplugged; "
                                   "reopen the link")
         try:
-            port.timeout = timeout
+            if port.timeout != timeout:  # pyserial reconfigures a real port on every assignment
+                port.timeout = timeout
             first = port.read(1)
         except serial.SerialException as e:
             self._drop()
@@ -139,7 +140,8 @@ class SerialTransport(Transport):
         serial = _serial()
         port = self._require_open()
         try:
-            port.write_timeout = timeout
+            if port.write_timeout != timeout:
+                port.write_timeout = timeout
             port.write(bytes(data))
         except serial.SerialTimeoutException:
             raise TransportTimeout(f"could not send {len(data)} bytes to {self.url} within {timeout:g} s",
