@@ -8,16 +8,15 @@ protocol in milliseconds, without an emulator, so protocol tests and debugging n
 
 from __future__ import annotations
 
-import fcntl
 import os
 import select
 import shutil
 import subprocess
-import termios
 from pathlib import Path
 
 from edge_ee.device.build import FIRMWARE_DIR, FirmwareBuildError
-from edge_ee.errors import DeviceError, ToolMissing
+from edge_ee.errors import ToolMissing
+from edge_ee.telemetry.transport import Transport, TransportClosed, TransportTimeout
 
 
 def build_host_firmware(model_dir, out_dir, *, model_name: str = "model", benchmark: str = "ic01",
@@ -38,35 +37,43 @@ def build_host_firmware(model_dir, out_dir, *, model_name: str = "model", benchm
     return out_dir / "firmware"
 
 
-class PipeTransport:
-    """The pyserial subset DeviceClient uses, over a child process's stdin/stdout."""
+class PipeTransport(Transport):
+    """A child process's stdin/stdout as a Transport (timeouts as in edge_ee.telemetry.transport)."""
 
-    def __init__(self, proc: subprocess.Popen, poll: float = 0.05):
-        self.proc, self.poll = proc, poll
+    def __init__(self, proc: subprocess.Popen):
+        self.proc = proc
+        self.url = f"host-native firmware (pid {proc.pid})"
         self._out = proc.stdout.fileno()
 
-    @property
-    def in_waiting(self) -> int:
-        buf = bytearray(4)
-        fcntl.ioctl(self._out, termios.FIONREAD, buf)
-        return int.from_bytes(buf, "little")
+    def _exited(self) -> TransportClosed:
+        return TransportClosed(f"the host-native firmware exited (code {self.proc.wait()})",
+                               "it crashed or its input was closed; start it again")
 
-    def read(self, n: int = 1) -> bytes:
-        ready, _, _ = select.select([self._out], [], [], self.poll)
+    def read(self, n: int, timeout: float | None) -> bytes:
+        ready, _, _ = select.select([self._out], [], [], timeout)
         if not ready:
-            return b""
+            if timeout == 0:
+                return b""
+            raise TransportTimeout(f"no data from {self.url} within {timeout:g} s",
+                                   "the firmware hangs: stop it and start it again")
         data = os.read(self._out, n)
         if not data:
-            raise DeviceError(f"the host-native firmware exited (code {self.proc.wait()})")
+            raise self._exited()
         return data
 
-    def write(self, data: bytes) -> int:
-        self.proc.stdin.write(data)
-        self.proc.stdin.flush()
-        return len(data)
+    def write(self, data: bytes, timeout: float | None = None) -> None:
+        # A pipe write blocks only while the firmware does not read, which the protocol never asks of it.
+        try:
+            self.proc.stdin.write(data)
+            self.proc.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            raise self._exited() from None
+
+    def reopen(self, timeout: float = 5.0) -> None:
+        raise TransportClosed(f"the pipes of {self.url} cannot be reopened", "start the firmware again")
 
     def close(self) -> None:
-        pass
+        """The pipes belong to the process: HostFirmware.stop() closes them."""
 
 
 class HostFirmware:

@@ -1,22 +1,25 @@
 """EnergyRunner protocol client: drives a device running edge_ee firmware (or any MLPerf Tiny DUT firmware)
-over a pyserial URL (`socket://127.0.0.1:PORT` for QEMU, `/dev/ttyACM0` or `rfc2217://...` for boards).
+over a pyserial URL (`socket://127.0.0.1:PORT` for QEMU, `/dev/ttyACM0` or `rfc2217://...` for boards), with
+typed commands that raise on any fault. Commands go through a DeviceLink (edge_ee.telemetry.link), which sends
+them and reads and checks the replies; this class turns a reply that is not clean into an exception.
 
 Timeouts: `timeout` bounds the wait for each line of a reply (the MLPerf Tiny runner allows 5 s); during
-`infer` each line may take `infer_timeout` (30 s in the runner). A line that does not come in time raises
-DeviceTimeout. A `e-[...]` reply raises DeviceReplyError, a fault line or a closed link raises DeviceError;
-a boot line in the middle of a reply (the device reset) raises DeviceError too. Boot lines seen between
-commands are kept in `boots`, so a caller can tell that the device was reset."""
+`infer` each line may take `infer_timeout` (30 s in the runner). A reply that does not come in time raises
+DeviceTimeout. A `e-[...]` reply raises DeviceReplyError; a fault line, a closed link, a damaged telemetry
+record or a reset in the middle of a reply (a boot line) raises DeviceError. A boot line that comes between
+commands, or before any of a reply, is no error: it is kept in `boots`, so a caller can tell that the device
+was reset. After a closed link the next command first reconnects (within `connect_timeout`)."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
-from edge_ee.device.records import Boot, Record, RecordError, is_record, parse_boot, parse_record
-from edge_ee.errors import DeviceError, ToolMissing
+from edge_ee.device.records import Boot, Record
+from edge_ee.errors import DeviceError
+from edge_ee.telemetry.link import RESET, DeviceLink, Reply
+from edge_ee.telemetry.transport import SerialTransport, Transport
 
 CHUNK_BYTES = 38  # "db " + 76 hex digits stays within the 80-character command limit
-READY = "m-ready"
 
 
 class DeviceTimeout(DeviceError):
@@ -59,31 +62,18 @@ class DeviceClient:
 
     def __init__(self, url: str, *, timeout: float = 5.0, infer_timeout: float = 30.0, baudrate: int = 115200,
                  connect_timeout: float = 5.0, transport=None):
-        """`url`: a pyserial URL or port name. `transport`: instead of opening `url`, an open pyserial-like
-        object (read(n) returning what arrives within its short timeout, write, in_waiting, close), e.g. the
-        pipes of a host-native firmware (edge_ee.device.hostfw)."""
+        """`url`: a pyserial URL or port name, opened with retries for `connect_timeout` seconds (an emulator's
+        socket or a USB device may not be there yet). `transport`: instead of opening `url`, a Transport
+        (e.g. the pipes of a host-native firmware, edge_ee.device.hostfw) or an open pyserial port."""
         self.url = url
         self.timeout = timeout
         self.infer_timeout = infer_timeout
-        self.boots: list[Boot] = []
-        self._buf = b""
-        if transport is not None:
-            self._port = transport
-            return
-        try:
-            import serial
-        except ImportError:  # pragma: no cover - pyserial is a declared dependency of edge_ee[device]
-            raise ToolMissing("pyserial is not installed", "pip install 'edge_ee[device]'") from None
-        deadline = time.monotonic() + connect_timeout
-        while True:
-            try:
-                self._port = serial.serial_for_url(url, baudrate=baudrate, timeout=0.05)
-                break
-            except (serial.SerialException, OSError) as e:
-                if time.monotonic() > deadline:
-                    raise DeviceError(f"cannot open {url}: {e}",
-                                      "check that the device is running (edge-ee flash prints its URL)") from None
-                time.sleep(0.05)
+        if transport is None:
+            transport = SerialTransport(url, baudrate=baudrate, connect_timeout=connect_timeout)
+        elif not isinstance(transport, Transport):
+            transport = SerialTransport(url, baudrate=baudrate, port=transport)
+        self.link = DeviceLink(transport, line_timeout=timeout, infer_timeout=infer_timeout,
+                               reconnect_timeout=connect_timeout)
 
     def __enter__(self) -> "DeviceClient":
         return self
@@ -92,72 +82,69 @@ class DeviceClient:
         self.close()
 
     def close(self) -> None:
-        port, self._port = getattr(self, "_port", None), None
-        if port is not None:
-            port.close()
+        self.link.close()
 
-    # ------------------------------------------------------------------ lines
+    @property
+    def boots(self) -> list[Boot]:
+        """Every boot line read on this connection, oldest first."""
+        return self.link.reader.boots
 
-    def read_line(self, timeout: float | None = None) -> str:
-        """The next line (without line ending). Raises DeviceTimeout or DeviceError."""
+    # ------------------------------------------------------------------ replies
+
+    def _check(self, reply: Reply, timeout: float) -> Reply:
+        """Raises for a reply that is not clean (see the module docstring)."""
+        cmd = reply.command
+        if reply.fault is not None:
+            raise DeviceError(f"the device faulted: {reply.fault}", "a firmware bug: report it with the build folder")
+        if reply.disconnected:
+            waiting = f"the reply to {cmd!r}" if cmd else "a boot line"
+            raise DeviceError(f"the link to {self.url} broke while waiting for {waiting}",
+                              "the device stopped (see the emulator's log) or was unplugged")
+        if reply.reset and not reply.complete and cmd:  # (listening for a boot line has no command)
+            raise DeviceError(f"the device reset while answering {cmd!r}", "check the device log")
+        if reply.timed_out:
+            raise DeviceTimeout(f"no answer from {self.url} within {timeout:g} s",
+                                "check that the firmware runs and the board and URL are right; a device that "
+                                "hangs must be restarted (stop and rerun edge-ee flash)")
+        if reply.corrupt:
+            raise DeviceError(f"{reply.corrupt} damaged telemetry record(s) in the reply to {cmd!r}",
+                              "check the serial link")
+        if reply.errors:
+            raise DeviceReplyError(f"device refused {cmd!r}: {reply.errors[0]}",
+                                   "see the protocol in firmware/app/ee_app.h")
+        return reply
+
+    def _reply(self, cmd: str, timeout: float | None = None) -> Reply:
         timeout = self.timeout if timeout is None else timeout
-        deadline = time.monotonic() + timeout
-        while b"\n" not in self._buf:
-            if self._port is None:
-                raise DeviceError("the connection is closed", "open a new DeviceClient")
-            if time.monotonic() > deadline:
-                raise DeviceTimeout(f"no answer from {self.url} within {timeout:g} s",
-                                    "check that the firmware runs and the board and URL are right; a device that "
-                                    "hangs must be restarted (stop and rerun edge-ee flash)")
-            try:
-                chunk = self._port.read(max(1, self._port.in_waiting))
-            except (OSError, ValueError) as e:  # serial.SerialException is an OSError
-                raise DeviceError(f"the link to {self.url} broke: {e}",
-                                  "the device stopped (see the emulator's log) or was unplugged") from None
-            self._buf += chunk
-        raw, self._buf = self._buf.split(b"\n", 1)
-        line = raw.decode("ascii", errors="replace").strip("\r")
-        if line.startswith("m-ee-fault-"):
-            raise DeviceError(f"the device faulted: {line}", "a firmware bug: report it with the build folder")
-        return line
+        reply = self.link.command(cmd, timeout=timeout)
+        if reply.reset and not (reply.complete or reply.lines or reply.records or reply.corrupt):
+            # A boot line before any of the answer: the device may have restarted before it read the command
+            # (QEMU holds a pty's output until the host opens it), so the answer may still come.
+            reply = self.link.collect(Reply(cmd), timeout)
+        return self._check(reply, timeout)
+
+    def command(self, cmd: str, *, line_timeout: float | None = None) -> list[str]:
+        """Sends `cmd%` and returns the reply's lines up to (without) `m-ready`, telemetry records included."""
+        return self._reply(cmd, line_timeout).lines
 
     def wait_boot(self, timeout: float | None = None) -> Boot:
         """Reads until the boot line (a device that was just started or reset). Raises DeviceTimeout."""
-        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
-        while True:
-            boot = parse_boot(self.read_line(max(0.0, deadline - time.monotonic())))
-            if boot is not None:
-                self.boots.append(boot)
-                return boot
+        timeout = self.timeout if timeout is None else timeout
+        return self._boot(self._check(self.link.listen(timeout, until_boot=True), timeout))
 
-    def command(self, cmd: str, *, line_timeout: float | None = None) -> list[str]:
-        """Sends `cmd%` and returns the reply's lines up to (without) `m-ready`."""
-        if len(cmd) > 80:
-            raise DeviceError(f"command longer than 80 characters: {cmd[:40]}...", "split the command")
-        self._port.write(cmd.encode("ascii") + b"%")
-        lines: list[str] = []
-        while True:
-            line = self.read_line(line_timeout)
-            boot = parse_boot(line)
-            if boot is not None:
-                self.boots.append(boot)
-                if lines:
-                    raise DeviceError(f"the device reset while answering {cmd!r}", "check the device log")
-                continue
-            if READY in line:
-                break
-            lines.append(line)
-        errors = [ln for ln in lines if ln.startswith("e-[")]
-        if errors:
-            raise DeviceReplyError(f"device refused {cmd!r}: {errors[0]}", "see the protocol in firmware/app/ee_app.h")
-        return lines
+    @staticmethod
+    def _boot(reply: Reply) -> Boot:
+        if reply.boot is None:
+            raise DeviceError("the device reset but its boot line was damaged", "check the serial link")
+        return reply.boot
 
     def reset(self, timeout: float | None = None) -> Boot:
         """Resets the device (`ee-reset%`) and waits for its boot line: bytes sent before the firmware has set up
         its UART again would be lost, so nothing may be sent until the device says it is back."""
-        if self.command("ee-reset") != ["m-ee-reset"]:
+        reply = self._reply(RESET, timeout)
+        if reply.lines != ["m-ee-reset"]:
             raise DeviceError("the device did not acknowledge ee-reset", "is this edge_ee firmware? rebuild it")
-        return self.wait_boot(timeout)
+        return self._boot(reply)
 
     @staticmethod
     def _field(lines: list[str], prefix: str, cmd: str) -> str:
@@ -202,18 +189,12 @@ class DeviceClient:
             raise DeviceError(f"the device did not confirm loading {len(data)} bytes", "check the input size")
 
     def infer(self, n: int = 1, warmup: int = 0, *, num_stages: int | None = None) -> InferResult:
-        lines = self.command(f"infer {n} {warmup}", line_timeout=self.infer_timeout)
-        laps = [int(ln[len("m-lap-us-"):]) for ln in lines if ln.startswith("m-lap-us-")]
-        records = []
-        for ln in lines:
-            if is_record(ln):
-                try:
-                    records.append(parse_record(ln, num_stages))
-                except RecordError as e:
-                    raise DeviceError(f"damaged telemetry record: {e}", "check the serial link") from None
-        dropped = sum(int(ln[len("m-ee-dropped-["):-1]) for ln in lines if ln.startswith("m-ee-dropped-["))
-        scores = [float(v) for v in self._field(lines, "m-results-[", "infer").split(",")]
-        return InferResult(scores, records, (laps[0], laps[1]) if len(laps) == 2 else None, dropped, lines)
+        self.link.reader.num_stages = num_stages  # records with another number of stage counts are damaged
+        reply = self._reply(f"infer {n} {warmup}", self.infer_timeout)
+        laps = [int(ln[len("m-lap-us-"):]) for ln in reply.lines if ln.startswith("m-lap-us-")]
+        scores = [float(v) for v in self._field(reply.lines, "m-results-[", "infer").split(",")]
+        return InferResult(scores, reply.records, (laps[0], laps[1]) if len(laps) == 2 else None, reply.dropped,
+                           reply.lines)
 
     def results(self) -> list[float]:
         return [float(v) for v in self._field(self.command("results"), "m-results-[", "results").split(",")]

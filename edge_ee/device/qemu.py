@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edge_ee.device.records import Boot, parse_boot
+from edge_ee.device.records import Boot
 from edge_ee.errors import DeviceError, ToolMissing
 
 QEMU = "qemu-system-arm"
@@ -145,36 +145,29 @@ def start(machine: str, elf: str | os.PathLike, *, port: int | None = None, time
 
 
 def _first_connection(dev: QemuDevice, timeout: float) -> Boot:
+    from edge_ee.telemetry.link import DeviceLink
+    from edge_ee.telemetry.transport import SerialTransport, TransportClosed
+
     deadline = time.monotonic() + timeout
-    sock = None
-    while sock is None:
+    while True:
         if not dev.running():
             raise DeviceError(f"QEMU exited with code {dev.process.returncode}")
-        try:
-            sock = socket.create_connection(("127.0.0.1", dev.port), timeout=0.2)
-        except OSError:
+        try:  # one attempt at a time, so that a QEMU that exits is noticed at once
+            transport = SerialTransport(dev.url, connect_timeout=0)
+            break
+        except TransportClosed:
             if time.monotonic() > deadline:
                 raise DeviceError(f"QEMU did not listen on port {dev.port} within {timeout:g} s") from None
             time.sleep(0.02)
-    with sock:
-        buf = b""
-        while b"\n" not in buf:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise DeviceError(f"no boot line from the firmware within {timeout:g} s")
-            sock.settimeout(remaining)
-            try:
-                chunk = sock.recv(4096)
-            except socket.timeout:
-                continue
-            if not chunk:
-                raise DeviceError(f"QEMU closed the link before the boot line (exit code {dev.process.poll()})")
-            buf += chunk
-        line = buf.split(b"\n", 1)[0].decode("ascii", errors="replace").strip("\r")
-    boot = parse_boot(line)
-    if boot is None:
-        raise DeviceError(f"unexpected first line from the firmware: {line!r}")
-    return boot
+    with DeviceLink(transport) as link:
+        reply = link.listen(max(0.0, deadline - time.monotonic()), until_boot=True)
+    if reply.boot is not None:
+        return reply.boot
+    if reply.disconnected:
+        raise DeviceError(f"QEMU closed the link before the boot line (exit code {dev.process.poll()})")
+    if reply.lines or reply.reset:
+        raise DeviceError(f"unexpected first line from the firmware: {(reply.lines or ['(a damaged boot line)'])[0]!r}")
+    raise DeviceError(f"no boot line from the firmware within {timeout:g} s")
 
 
 def _pty_answers(dev: QemuDevice, timeout: float) -> str:

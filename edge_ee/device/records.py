@@ -60,10 +60,6 @@ def format_record(rec: Record) -> str:
     return f"{REC_PREFIX}{body}]-{crc(body)}"
 
 
-def is_record(line: str) -> bool:
-    return line.startswith(REC_PREFIX)
-
-
 def parse_record(line: str, num_stages: int | None = None) -> Record:
     """Parses one record line (surrounding whitespace and CR ignored). Raises RecordError when it is damaged."""
     line = line.strip()

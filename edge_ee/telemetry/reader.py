@@ -42,6 +42,7 @@ class Line:
 @dataclass(frozen=True)
 class Rec:
     record: Record
+    text: str  # the record as received (for logs)
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,14 @@ class TelemetryReader:
         self._next_seq = max(self._next_seq, next_seq)
         return missing
 
+    def discard_partial(self) -> int:
+        """Drops an unfinished line (the tail of a reply nobody waits for any more, or one whose line ending was
+        destroyed), so that it cannot glue onto the next line; returns how many bytes went."""
+        n = len(self._buf)
+        self.stats.garbage_bytes += n
+        self._buf.clear()
+        return n
+
     @property
     def next_seq(self) -> int:
         return self._next_seq
@@ -162,7 +171,7 @@ class TelemetryReader:
         self.expect(rec.seq)
         self._next_seq = rec.seq + 1
         self.stats.good += 1
-        events.append(Rec(rec))
+        events.append(Rec(rec, m.group(0)))
         if rest.strip():
             events.append(Line(rest))
         return events

@@ -66,14 +66,16 @@ class Transport:
 
 
 class SerialTransport(Transport):
-    """Any pyserial URL. `baudrate` matters only for real serial ports (and rfc2217)."""
+    """Any pyserial URL. `baudrate` matters only for real serial ports (and rfc2217). `port`: an already open
+    pyserial port for `url` to use instead of opening one (reopen() opens `url` again)."""
 
-    def __init__(self, url: str, *, baudrate: int = 115200, connect_timeout: float = 5.0):
+    def __init__(self, url: str, *, baudrate: int = 115200, connect_timeout: float = 5.0, port=None):
         self.url = url
         self.baudrate = baudrate
-        self._port = None
+        self._port = port
         self._eof = False
-        self._open(connect_timeout)
+        if port is None:
+            self._open(connect_timeout)
 
     def _open(self, timeout: float) -> None:
         serial = _serial()
@@ -108,7 +110,8 @@ class SerialTransport(Transport):
             raise TransportClosed(f"the link to {self.url} closed", "the device stopped, reset or was unplugged; "
                                   "reopen the link")
         try:
-            port.timeout = timeout
+            if port.timeout != timeout:  # pyserial reconfigures a real port on every assignment
+                port.timeout = timeout
             first = port.read(1)
         except serial.SerialException as e:
             self._drop()
@@ -137,7 +140,8 @@ class SerialTransport(Transport):
         serial = _serial()
         port = self._require_open()
         try:
-            port.write_timeout = timeout
+            if port.write_timeout != timeout:
+                port.write_timeout = timeout
             port.write(bytes(data))
         except serial.SerialTimeoutException:
             raise TransportTimeout(f"could not send {len(data)} bytes to {self.url} within {timeout:g} s",

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from edge_ee.device.hostfw import HostFirmware, build_host_firmware
-from edge_ee.device.protocol import DeviceClient, DeviceReplyError
+from edge_ee.device.protocol import DeviceClient, DeviceReplyError, DeviceTimeout
 from edge_ee.device.records import parse_record
+from edge_ee.telemetry.link import Reply
 
 
 @pytest.fixture(scope="module")
@@ -119,18 +120,21 @@ def test_malformed_uploads_are_refused(device):
         device.command("db 00")
 
 
+def send_raw(device, data: bytes) -> Reply:
+    """Bytes that DeviceLink.command() would refuse or never send, and the reply to them."""
+    device.link.transport.write(data)
+    return device.link.collect(Reply(data.decode()))
+
+
 def test_a_command_over_80_characters_is_refused_whole(device):
-    device._port.write(b"db " + b"00" * 60 + b"%")
-    lines = []
-    while (line := device.read_line()) != "m-ready":
-        lines.append(line)
-    assert lines == ["e-[command longer than 80 characters]"]
+    reply = send_raw(device, b"db " + b"00" * 60 + b"%")
+    assert reply.complete and reply.lines == ["e-[command longer than 80 characters]"]
     assert device.name() == "edge_ee-host"
 
 
 def test_line_endings_from_a_terminal_are_ignored(device):
-    device._port.write(b"name%\r\n")
-    assert device.read_line() == "m-name-dut-[edge_ee-host]" and device.read_line() == "m-ready"
+    reply = send_raw(device, b"name%\r\n")
+    assert reply.complete and reply.lines == ["m-name-dut-[edge_ee-host]"]
     assert device.info().stages == 1
 
 
@@ -144,3 +148,20 @@ def test_a_reset_starts_over_and_the_host_notices_it(device, ic_samples):
         device.command("infer 1 0")  # the input buffer was cleared
     device.load_input(ic_samples.x[0].tobytes())
     assert device.infer(1).records[0].seq == 0
+
+
+def test_a_late_answer_is_not_taken_for_the_next_reply(device, ic_samples):
+    device.load_input(ic_samples.x[0].tobytes())
+    with pytest.raises(DeviceTimeout, match="no answer .* within 0.001 s"):
+        device.command("infer 20 0", line_timeout=0.001)
+    time.sleep(1.0)  # the rest of the infer reply arrives while nobody waits for it
+    assert device.name() == "edge_ee-host"  # that reply was discarded, not read as the answer to name%
+    assert device.infer(1).records[0].seq == 20
+
+
+def test_a_reset_between_commands_is_noticed_and_the_next_command_still_answered(device):
+    send_raw(device, b"ee-mode full%")
+    device.link.transport.write(b"ee-reset%")  # as if someone pressed the reset button
+    time.sleep(0.5)
+    assert device.info().mode == "early"
+    assert len(device.boots) == 2

@@ -131,3 +131,16 @@ def test_unreachable_device_is_a_clear_error():
     with pytest.raises(DeviceError) as e:
         open_transport("socket://127.0.0.1:1", connect_timeout=0.2)
     assert "cannot open socket://127.0.0.1:1" in e.value.problem
+
+
+def test_the_typed_client_raises_when_the_device_resets_in_the_middle_of_a_reply(device, digits_x):
+    from edge_ee.device.protocol import DeviceClient
+
+    proxy = FaultProxy(device, Plan(reset={0}))
+    with DeviceClient(proxy.url, timeout=1.0, infer_timeout=3.0) as client:
+        client.load_input(digits_x[0].tobytes())
+        with pytest.raises(DeviceError, match="the device reset while answering 'infer 1 0'"):
+            client.infer(1)
+        client.load_input(digits_x[0].tobytes())  # the restarted device lost its input; it answers again
+        assert client.infer(1).records[0].seq == 0
+    proxy.close()

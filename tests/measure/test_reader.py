@@ -126,3 +126,10 @@ def test_wrong_number_of_stage_counts_is_corrupt():
     r = TelemetryReader(3)
     events = r.feed(format_record(Record(0, 0, 1, 0, (5, 0))).encode() + b"\n")
     assert isinstance(events[0], Corrupt) and "stage counts" in events[0].reason
+
+
+def test_an_unfinished_line_can_be_dropped_so_that_it_does_not_glue_onto_the_next_reply():
+    r = TelemetryReader(2)
+    assert r.feed(b"m-ready\r\x17") == []  # its line ending was destroyed: the line never ends
+    assert r.discard_partial() == 9 and r.stats.garbage_bytes == 9
+    assert r.feed(b"m-name-dut-[edge_ee-host]\r\nm-ready\r\n") == [Line("m-name-dut-[edge_ee-host]"), Line("m-ready")]

@@ -64,3 +64,15 @@ def test_a_silent_device_times_out_with_a_clear_error(staged_bundle, digits_inpu
     assert "no valid answer to ee-info" in e.value.problem and "edge_ee firmware" in e.value.fix
     link.close()
     srv.close()
+
+
+def test_the_typed_client_runs_over_an_open_pyserial_port(device):
+    """DeviceClient(transport=...) takes an already open pyserial port (here the real firmware behind TCP)."""
+    import serial
+
+    from edge_ee.device.protocol import DeviceClient
+
+    url = f"socket://127.0.0.1:{device.port}"
+    with DeviceClient(url, transport=serial.serial_for_url(url, timeout=0)) as client:
+        assert client.info().stages == 2
+        assert client.name().startswith("edge_ee-")
