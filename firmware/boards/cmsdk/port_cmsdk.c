@@ -21,15 +21,9 @@
 
 #define FPGAIO_LED EE_REG32(EE_FPGAIO_BASE + 0x00u)
 
-#define RX_RING 256u /* a power of two; the host waits for m-ready, so a command never fills it */
-
 const char ee_port_counter_kind[] = "systick-icount";
 const uint32_t ee_port_clock_hz = EE_CLOCK_HZ;
 const char ee_port_board_name[] = EE_BOARD_NAME;
-
-static volatile uint8_t s_rx[RX_RING];
-static volatile uint32_t s_rx_head; /* written by the interrupt */
-static uint32_t s_rx_tail;
 
 void ee_uart_rx_isr(void)
 {
@@ -37,11 +31,7 @@ void ee_uart_rx_isr(void)
      * after the drain could lose that byte's interrupt, and with it the UART, which stays full.) */
     UART_INTCLEAR = UART_INT_RX;
     while (UART_STATE & UART_STATE_RXFULL) {
-        uint8_t c = (uint8_t)UART_DATA;
-        if (s_rx_head - s_rx_tail < RX_RING) {
-            s_rx[s_rx_head % RX_RING] = c;
-            s_rx_head++;
-        }
+        ee_rx_push((uint8_t)UART_DATA);
     }
 }
 
@@ -63,19 +53,7 @@ void ee_port_putc(uint8_t c)
 
 int ee_port_getc(void)
 {
-    for (;;) {
-        ee_disable_irq();
-        if (s_rx_head != s_rx_tail) {
-            uint8_t c = s_rx[s_rx_tail % RX_RING];
-            s_rx_tail++;
-            ee_enable_irq();
-            return c;
-        }
-        /* WFI wakes on the pending UART interrupt even with PRIMASK set, so no byte is missed between the
-         * check and the sleep; while asleep QEMU does not spin the host CPU. */
-        ee_wfi();
-        ee_enable_irq();
-    }
+    return ee_rx_getc();
 }
 
 static uint64_t ticks_to_instructions(uint64_t ticks)

@@ -54,6 +54,10 @@ static inline void ee_nvic_enable(uint32_t irq)
 #define ee_enable_irq() __asm volatile("cpsie i" ::: "memory")
 #define ee_disable_irq() __asm volatile("cpsid i" ::: "memory")
 
+/* The UART receive ring (rx_ring.c): the port's RX interrupt pushes each byte, ee_port_getc waits for one. */
+void ee_rx_push(uint8_t c);
+int ee_rx_getc(void);
+
 /* The 64-bit SysTick clock (systick.c): ticks of the processor clock since ee_systick_init(). */
 void ee_systick_init(void);
 uint64_t ee_systick_now(void);

@@ -40,15 +40,10 @@
 #define LPUART_ISR_TXE (1u << 7)
 
 #define TS_PIN 13u /* PF13 */
-#define RX_RING 256u
 
 const char ee_port_counter_kind[] = "dwt";
 const uint32_t ee_port_clock_hz = EE_CLOCK_HZ;
 const char ee_port_board_name[] = EE_BOARD_NAME;
-
-static volatile uint8_t s_rx[RX_RING];
-static volatile uint32_t s_rx_head;
-static uint32_t s_rx_tail;
 
 static void delay_cycles(uint32_t n)
 {
@@ -112,11 +107,7 @@ void ee_uart_rx_isr(void)
         LPUART_ICR = LPUART_ISR_ORE; /* a lost byte: the host's checksums and timeouts tell */
     }
     while (LPUART_ISR & LPUART_ISR_RXNE) {
-        uint8_t c = (uint8_t)LPUART_RDR;
-        if (s_rx_head - s_rx_tail < RX_RING) {
-            s_rx[s_rx_head % RX_RING] = c;
-            s_rx_head++;
-        }
+        ee_rx_push((uint8_t)LPUART_RDR);
     }
 }
 
@@ -141,17 +132,7 @@ void ee_port_putc(uint8_t c)
 
 int ee_port_getc(void)
 {
-    for (;;) {
-        ee_disable_irq();
-        if (s_rx_head != s_rx_tail) {
-            uint8_t c = s_rx[s_rx_tail % RX_RING];
-            s_rx_tail++;
-            ee_enable_irq();
-            return c;
-        }
-        ee_wfi();
-        ee_enable_irq();
-    }
+    return ee_rx_getc();
 }
 
 void ee_port_counter_start(void)
